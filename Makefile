@@ -1,0 +1,23 @@
+# The two commands of the README. Both create the environment on first use and reuse it after.
+#   make demo   the course pipeline on tiny offline models, on the CPU
+#   make test   every test, notebooks included
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.medlearn-installed
+# Tests and the demo never touch the Hub: any Hub call fails loudly instead of hanging.
+OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+
+.PHONY: env demo test
+env: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml tools/install.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) tools/install.py --for cpu
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(OFFLINE) $(PY) -m medlearn demo
+
+test: $(STAMP)
+	$(OFFLINE) $(PY) -m pytest -v

@@ -1,0 +1,1 @@
+"""One module per `medlearn` subcommand: HELP, configure(parser), run(args)."""

@@ -1,0 +1,85 @@
+"""Choose and load a model: the real one by name on a GPU, the tiny one of its family on a CPU."""
+from dataclasses import dataclass
+from pathlib import Path
+
+from .registry import FAMILIES, TINY_PREFIX, check_family, default_model, get_model
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    requested: str  # what the learner typed
+    source: str  # what FastLanguageModel.from_pretrained loads: a Hub id or a local folder
+    family: str
+    template: str
+    tiny: bool  # True when a tiny offline model stands in
+
+    def describe(self):
+        if self.tiny and self.requested.startswith(TINY_PREFIX):
+            return f"{self.requested} (tiny offline {self.family} model, template {self.template})"
+        if self.tiny:
+            return (f"{self.requested} -> tiny offline {self.family} model with the same "
+                    f"template ({self.template}); on a GPU this loads the real model")
+        return f"{self.requested} ({self.source}, template {self.template})"
+
+
+def cuda_available():
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def choose_model(name, use_tiny="auto"):
+    """Resolve a short name to what to load.
+
+    use_tiny: "auto" picks the tiny model of the same family when there is no GPU; True always
+    does; False never does. `tiny-FAMILY` names a tiny model directly.
+    """
+    if use_tiny not in ("auto", True, False):
+        raise ValueError(f"use_tiny must be 'auto', True or False, not {use_tiny!r}.")
+    if name.startswith(TINY_PREFIX):
+        family = check_family(name[len(TINY_PREFIX):])
+        return _tiny_choice(name, family, default_model(family).template)
+    spec = get_model(name)
+    if use_tiny is True or (use_tiny == "auto" and not cuda_available()):
+        return _tiny_choice(name, spec.family, spec.template)
+    return ModelChoice(name, spec.hub_id, spec.family, spec.template, tiny=False)
+
+
+def _tiny_choice(requested, family, template):
+    from .tiny import tiny_model_path
+
+    return ModelChoice(requested, str(tiny_model_path(family)), family, template, tiny=True)
+
+
+def check_4bit_supported():
+    """Raise a clear error if bitsandbytes 4-bit cannot run here; return True otherwise."""
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError as error:
+        raise RuntimeError("load_in_4bit=True needs bitsandbytes: run `pip install bitsandbytes` "
+                           "(or the install cell), or pass load_in_4bit=False.") from error
+    if cuda_available():
+        return True
+    from unsloth_zoo.cpu.runtime import cpu_bnb_4bit_supported
+
+    if not cpu_bnb_4bit_supported():
+        raise RuntimeError("This CPU cannot run bitsandbytes' 4-bit kernels. Pass "
+                           "load_in_4bit=False to train the tiny model in 16-bit, or use a GPU runtime.")
+    return True
+
+
+def load_model(choice, max_seq_length=2048, load_in_4bit=True, dtype=None):
+    """Load `choice` through Unsloth's FastLanguageModel; returns (model, tokenizer)."""
+    if load_in_4bit:
+        check_4bit_supported()
+    from unsloth import FastLanguageModel  # imported late: it patches transformers on import
+
+    source = choice.source
+    if choice.tiny and not Path(source).exists():
+        raise FileNotFoundError(f"Tiny model folder {source} is missing; run `medlearn tiny {choice.family}`.")
+    return FastLanguageModel.from_pretrained(
+        source, max_seq_length=max_seq_length, load_in_4bit=load_in_4bit, dtype=dtype,
+    )
+
+
+__all__ = ["FAMILIES", "ModelChoice", "choose_model", "load_model", "check_4bit_supported"]

@@ -1,0 +1,140 @@
+"""Tiny offline models: the real architecture of each family, shrunk, with its real special tokens.
+
+CI and the CPU demo cannot download a 7B model, so each family gets a stand-in that is built from a
+config in seconds: a byte-level BPE tokenizer trained on the project's own text, carrying the
+family's special tokens as single ids, and a randomly initialised model of the family's class. The
+same `FastLanguageModel.from_pretrained(path, load_in_4bit=True)` call loads it that loads the real
+model on Colab.
+"""
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .registry import check_family
+
+# Bump when the recipe changes, so cached builds are rebuilt instead of reused.
+RECIPE_VERSION = 1
+CORPUS = Path(__file__).parent / "assets" / "tiny_corpus.txt"
+VOCAB_SIZE = 640
+
+
+@dataclass(frozen=True)
+class TinyRecipe:
+    architecture: str  # transformers config/model class prefix: Llama, Mistral, Gemma2
+    special_tokens: list  # in the family's id order, so the lowest ids match the real tokenizer
+    bos: str
+    eos: str
+    pad: str
+    unk: str = None
+    config_extra: dict = field(default_factory=dict)
+
+
+RECIPES = {
+    "llama-2": TinyRecipe("Llama", ["<unk>", "<s>", "</s>"], "<s>", "</s>", pad="<unk>", unk="<unk>"),
+    # Mirrors Unsloth's Llama-3.1 instruct repos: eos is the end-of-turn token, pad a reserved token.
+    "llama-3": TinyRecipe(
+        "Llama",
+        ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>",
+         "<|eot_id|>", "<|eom_id|>", "<|python_tag|>", "<|finetune_right_pad_id|>"],
+        "<|begin_of_text|>", "<|eot_id|>", pad="<|finetune_right_pad_id|>",
+        config_extra={"rope_theta": 500000.0},
+    ),
+    # Mistral v0.3 made [INST] and [/INST] control tokens with ids 3 and 4.
+    "mistral": TinyRecipe("Mistral", ["<unk>", "<s>", "</s>", "[INST]", "[/INST]"], "<s>", "</s>",
+                          pad="<unk>", unk="<unk>"),
+    "gemma": TinyRecipe(
+        "Gemma2",
+        ["<pad>", "<eos>", "<bos>", "<unk>", "<mask>", "<start_of_turn>", "<end_of_turn>"],
+        "<bos>", "<eos>", pad="<pad>", unk="<unk>",
+        config_extra={"head_dim": 16, "query_pre_attn_scalar": 16, "sliding_window": 4096},
+    ),
+    # Starling-LM-7B-alpha: OpenChat's format on a Mistral body; a turn ends with <|end_of_turn|>.
+    "openchat": TinyRecipe("Mistral", ["<unk>", "<s>", "</s>", "<|end_of_turn|>", "<|pad_0|>"],
+                           "<s>", "<|end_of_turn|>", pad="<|pad_0|>", unk="<unk>"),
+}
+
+# Small but real: hidden size 64 is the narrowest bitsandbytes' CPU 4-bit packing accepts.
+TINY_SHAPE = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                  num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096)
+
+
+def cache_root():
+    """Where tiny models are built: $MEDLEARN_CACHE, else ~/.cache/medlearn."""
+    return Path(os.environ.get("MEDLEARN_CACHE", Path.home() / ".cache" / "medlearn"))
+
+
+def tiny_model_path(family):
+    """Path of the tiny model of `family`, building it first if it is not cached yet."""
+    recipe = RECIPES[check_family(family)]
+    path = cache_root() / "tiny" / f"{family}-v{RECIPE_VERSION}"
+    if not (path / "config.json").exists():
+        _build_atomically(family, recipe, path)
+    return path
+
+
+def _build_atomically(family, recipe, path):
+    # Build beside the target and rename, so a killed build never leaves a half-written model.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=f".{family}-", dir=path.parent))
+    try:
+        tokenizer = build_tokenizer(recipe)
+        tokenizer.save_pretrained(workdir)
+        build_model(family, recipe, tokenizer).save_pretrained(workdir)
+        (workdir / "medlearn_tiny.json").write_text(json.dumps(
+            {"family": family, "recipe_version": RECIPE_VERSION, "architecture": recipe.architecture}))
+        try:
+            workdir.rename(path)
+        except OSError:  # another process finished first: its build is identical
+            shutil.rmtree(workdir, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+
+
+def build_tokenizer(recipe):
+    """A byte-level BPE tokenizer trained on the course corpus; special tokens are single ids."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = Tokenizer(models.BPE(unk_token=recipe.unk))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=VOCAB_SIZE, special_tokens=recipe.special_tokens, show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    tokenizer.train([str(CORPUS)], trainer)
+    # Like the real tokenizers, encoding adds BOS by itself (the source of the double-BOS bug).
+    bos_id = tokenizer.token_to_id(recipe.bos)
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single=f"{recipe.bos} $A", pair=f"{recipe.bos} $A {recipe.bos} $B",
+        special_tokens=[(recipe.bos, bos_id)],
+    )
+    named = {"bos": recipe.bos, "eos": recipe.eos, "pad": recipe.pad, "unk": recipe.unk}
+    extra = [t for t in recipe.special_tokens if t not in named.values()]
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, bos_token=recipe.bos, eos_token=recipe.eos,
+        pad_token=recipe.pad, unk_token=recipe.unk, additional_special_tokens=extra,
+        model_max_length=TINY_SHAPE["max_position_embeddings"], padding_side="right",
+    )
+
+
+def build_model(family, recipe, tokenizer):
+    """A randomly initialised model of the family's real class, seeded so every build is identical."""
+    import torch
+    import transformers
+
+    config_class = getattr(transformers, f"{recipe.architecture}Config")
+    model_class = getattr(transformers, f"{recipe.architecture}ForCausalLM")
+    config = config_class(
+        vocab_size=len(tokenizer), **TINY_SHAPE, **recipe.config_extra,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=(family == "gemma"),
+    )
+    torch.manual_seed(0)
+    model = model_class(config)
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    return model
