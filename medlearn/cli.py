@@ -7,7 +7,8 @@ import argparse
 import importlib
 import sys
 
-SUBCOMMANDS = ["models", "tiny", "runtime"]
+SUBCOMMANDS = ["runtime", "models", "tiny", "prompts", "data", "train", "plot", "demo", "eval",
+               "chat", "export", "push", "serve"]
 
 
 def build_parser():
@@ -15,7 +16,12 @@ def build_parser():
         prog="medlearn", description="The medlearn course: fine-tune medical LLMs with Unsloth.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
-        module = importlib.import_module(f"medlearn.commands.{name}")
+        try:
+            module = importlib.import_module(f"medlearn.commands.{name}")
+        except ModuleNotFoundError as error:  # TEMPORARY while the course is being built
+            if error.name != f"medlearn.commands.{name}":
+                raise
+            continue
         sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
         module.configure(sub)
         sub.set_defaults(handler=module.run)

@@ -1,5 +1,6 @@
 """Choose and load a model: the real one by name on a GPU, the tiny one of its family on a CPU."""
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .registry import FAMILIES, TINY_PREFIX, check_family, default_model, get_model
@@ -45,6 +46,32 @@ def choose_model(name, use_tiny="auto"):
     return ModelChoice(name, spec.hub_id, spec.family, spec.template, tiny=False)
 
 
+# Written next to every saved adapter, so `--model path/to/adapter` knows its family and template.
+RUN_INFO_FILE = "medlearn_run.json"
+
+
+def write_run_info(folder, choice, config=None):
+    """Record what an adapter folder was trained from (the base model, family, template, config)."""
+    info = {"choice": asdict(choice), "config": config or {}}
+    Path(folder, RUN_INFO_FILE).write_text(json.dumps(info, indent=2, default=str))
+
+
+def read_run_info(folder):
+    path = Path(folder, RUN_INFO_FILE)
+    if not path.exists():
+        raise FileNotFoundError(f"{folder} is not a medlearn adapter folder: {RUN_INFO_FILE} is missing. "
+                                "Pass a model name from `medlearn models` or a folder saved by medlearn.")
+    return json.loads(path.read_text())
+
+
+def choose_model_or_adapter(name_or_path, use_tiny="auto"):
+    """Like choose_model, but a folder saved by medlearn (base + LoRA adapter) is accepted too."""
+    if Path(name_or_path).is_dir():
+        base = ModelChoice(**read_run_info(name_or_path)["choice"])
+        return ModelChoice(str(name_or_path), str(name_or_path), base.family, base.template, base.tiny)
+    return choose_model(name_or_path, use_tiny)
+
+
 def _tiny_choice(requested, family, template):
     from .tiny import tiny_model_path
 
@@ -75,11 +102,12 @@ def load_model(choice, max_seq_length=2048, load_in_4bit=True, dtype=None):
     from unsloth import FastLanguageModel  # imported late: it patches transformers on import
 
     source = choice.source
-    if choice.tiny and not Path(source).exists():
+    if choice.tiny and not Path(source).exists():  # a cache wiped after the choice was made
         raise FileNotFoundError(f"Tiny model folder {source} is missing; run `medlearn tiny {choice.family}`.")
     return FastLanguageModel.from_pretrained(
         source, max_seq_length=max_seq_length, load_in_4bit=load_in_4bit, dtype=dtype,
     )
 
 
-__all__ = ["FAMILIES", "ModelChoice", "choose_model", "load_model", "check_4bit_supported"]
+__all__ = ["FAMILIES", "ModelChoice", "choose_model", "choose_model_or_adapter", "load_model",
+           "check_4bit_supported", "write_run_info", "read_run_info"]
