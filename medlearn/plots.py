@@ -1,0 +1,78 @@
+"""Loss curves: one run or many on one figure, smoothed line over raw points, eval loss dashed.
+
+Reads medlearn's loss CSVs and the two-column `Step,Loss` CSVs that other fine-tuning projects
+commit, so a learner can lay their run beside someone else's.
+"""
+from pathlib import Path
+
+import pandas as pd
+
+SMOOTHING = 0.6  # exponential moving average weight: enough to see the trend, not hide the noise
+
+
+def read_loss_csv(path):
+    """A DataFrame with columns step, loss and (maybe) eval_loss, from either CSV flavour."""
+    frame = pd.read_csv(path)
+    lowered = {column: column.strip().lower() for column in frame.columns}
+    frame = frame.rename(columns=lowered).rename(columns={"training loss": "loss", "train_loss": "loss"})
+    missing = [column for column in ("step", "loss") if column not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: no {' or '.join(missing)} column. Expected medlearn's loss CSV "
+                         f"or a two-column 'Step,Loss' CSV; found columns {list(frame.columns)}.")
+    if "eval_loss" not in frame.columns:
+        frame["eval_loss"] = float("nan")
+    frame = frame[["step", "loss", "eval_loss"]].apply(pd.to_numeric, errors="coerce")
+    return frame.dropna(subset=["step"]).sort_values("step")
+
+
+def label_for(path):
+    name = Path(path).stem
+    return name[: -len("_loss")] if name.endswith("_loss") else name
+
+
+def plot_loss_curves(csv_paths, out_png, labels=None, title="Training loss"):
+    """Draw every CSV's loss on one figure and save it to `out_png`; returns the path."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: works on CI and inside notebooks alike
+    import matplotlib.pyplot as plt
+
+    if not csv_paths:
+        raise ValueError("No loss CSVs given to plot.")
+    labels = labels or [label_for(p) for p in csv_paths]
+    figure, axes = plt.subplots(figsize=(8, 4.5))
+    for path, label, color in zip(csv_paths, labels, _colors(len(csv_paths))):
+        _draw_run(axes, read_loss_csv(path), label, color)
+    axes.set(xlabel="optimizer step", ylabel="loss", title=title)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize="small")
+    figure.tight_layout()
+    out_png = Path(out_png)
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out_png, dpi=110)
+    plt.close(figure)
+    return out_png
+
+
+def _draw_run(axes, frame, label, color):
+    train = frame.dropna(subset=["loss"])
+    axes.scatter(train["step"], train["loss"], s=8, alpha=0.25, color=color)
+    smoothed = train["loss"].ewm(alpha=1 - SMOOTHING).mean()
+    axes.plot(train["step"], smoothed, color=color, label=f"{label} train (smoothed)")
+    evaluated = frame.dropna(subset=["eval_loss"])
+    if len(evaluated):
+        axes.plot(evaluated["step"], evaluated["eval_loss"], "--o", markersize=3, color=color,
+                  label=f"{label} eval")
+
+
+def _colors(count):
+    import matplotlib.pyplot as plt
+
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    return [cycle[i % len(cycle)] for i in range(count)]
+
+
+def plot_all_runs(artifacts_dir, out_name="all_models.png"):
+    """Every `*_loss.csv` in the artifacts folder on one figure (the comparison plot)."""
+    csvs = sorted(Path(artifacts_dir).glob("*_loss.csv"))
+    return plot_loss_curves(csvs, Path(artifacts_dir) / out_name, title="All runs")

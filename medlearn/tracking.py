@@ -1,0 +1,106 @@
+"""Record a run as it goes: the loss CSV after every log, and the stats JSON at the end."""
+import resource
+import statistics
+import sys
+import time
+
+from transformers import TrainerCallback
+
+from .artifacts import read_loss_rows, write_json, write_loss_rows
+from .runtime import stack_versions
+
+
+class LossCSVCallback(TrainerCallback):
+    """Rewrites `{run}_loss.csv` after every logging step and evaluation.
+
+    Rows are kept by step, so the eval loss logged at step N lands on step N's row. On resume,
+    rows after the checkpoint's step are dropped: those steps are trained again and logged once.
+    """
+
+    PLOT_EVERY_SECONDS = 30  # redrawing a PNG costs ~0.1 s: fine per minute, not per tiny step
+
+    def __init__(self, csv_path, plot_fn=None):
+        self.csv_path = csv_path
+        self.plot_fn = plot_fn  # redraws {run}_loss.png from the CSV
+        self.last_plot = 0.0
+        self.rows = {}
+        self.started = None
+        self.elapsed_before = 0.0  # seconds already spent before a resume
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.started = time.monotonic()
+        if state.global_step and self.csv_path.exists():  # resumed from a checkpoint
+            kept = [r for r in read_loss_rows(self.csv_path) if r["step"] <= state.global_step]
+            self.rows = {int(r["step"]): r for r in kept}
+            self.elapsed_before = max((r["elapsed_seconds"] or 0.0 for r in kept), default=0.0)
+        else:
+            self.rows = {}
+        self._flush()
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self._flush(force_plot=True)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        logs = logs or {}
+        if "loss" not in logs and "eval_loss" not in logs:
+            return  # the end-of-training summary, not a step
+        row = self.rows.setdefault(state.global_step, {"step": state.global_step})
+        row["epoch"] = round(state.epoch or 0.0, 4)
+        row["elapsed_seconds"] = round(self.elapsed_before + time.monotonic() - self.started, 3)
+        for source, column in (("loss", "loss"), ("learning_rate", "learning_rate"),
+                               ("grad_norm", "grad_norm"), ("num_tokens", "tokens_seen"),
+                               ("eval_loss", "eval_loss")):
+            if logs.get(source) is not None:
+                row[column] = float(logs[source])
+        self._flush()
+
+    def _flush(self, force_plot=False):
+        write_loss_rows(self.csv_path, self.rows.values())
+        due = force_plot or time.monotonic() - self.last_plot > self.PLOT_EVERY_SECONDS
+        if self.plot_fn and due and any(r.get("loss") is not None for r in self.rows.values()):
+            self.plot_fn()
+            self.last_plot = time.monotonic()
+
+
+def peak_memory():
+    """Peak GPU memory reserved in GB on CUDA, else the process's peak RSS in GB."""
+    import torch
+
+    if torch.cuda.is_available():
+        return {"peak_gpu_memory_reserved_gb": round(torch.cuda.max_memory_reserved() / 1024**3, 3)}
+    # ru_maxrss is in kilobytes on Linux and bytes on macOS.
+    scale = 1 if sys.platform == "darwin" else 1024
+    return {"peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 1024**3, 3)}
+
+
+def gpu_name():
+    import torch
+
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+
+
+def build_stats(csv_path, train_metrics, config, eval_before=None, eval_after=None):
+    """The stats JSON: speed, losses (from the CSV, so the two always agree), memory, stack, config."""
+    rows = read_loss_rows(csv_path)
+    losses = [r["loss"] for r in rows if r["loss"] is not None]
+    tokens = max((r["tokens_seen"] or 0 for r in rows), default=0)
+    runtime = train_metrics.get("train_runtime") or 0.0
+    return {
+        "runtime_seconds": runtime,
+        "samples_per_second": train_metrics.get("train_samples_per_second"),
+        "tokens_per_second": round(tokens / runtime, 2) if runtime else None,
+        "steps": int(max((r["step"] for r in rows), default=0)),
+        "tokens_seen": tokens,
+        "final_loss": losses[-1] if losses else None,
+        "mean_loss": statistics.fmean(losses) if losses else None,
+        "eval_loss_before": eval_before,
+        "eval_loss_after": eval_after,
+        **peak_memory(),
+        "gpu_name": gpu_name(),
+        "versions": stack_versions(),
+        "config": config,
+    }
+
+
+def save_stats(path, stats):
+    write_json(path, stats)
