@@ -87,6 +87,7 @@ def check_4bit_supported():
                            "(or the install cell), or pass load_in_4bit=False.") from error
     if cuda_available():
         return True
+    import unsloth  # noqa: F401  (unsloth_zoo refuses to import before it)
     from unsloth_zoo.cpu.runtime import cpu_bnb_4bit_supported
 
     if not cpu_bnb_4bit_supported():

@@ -13,7 +13,8 @@ from .runtime import stack_versions
 class LossCSVCallback(TrainerCallback):
     """Rewrites `{run}_loss.csv` after every logging step and evaluation.
 
-    Rows are kept by step, so the eval loss logged at step N lands on step N's row. On resume,
+    Rows are kept by step, so the eval loss logged at step N lands on step N's row (an evaluation
+    before training is step 0). On resume,
     rows after the checkpoint's step are dropped: those steps are trained again and logged once.
     """
 
@@ -33,8 +34,8 @@ class LossCSVCallback(TrainerCallback):
             kept = [r for r in read_loss_rows(self.csv_path) if r["step"] <= state.global_step]
             self.rows = {int(r["step"]): r for r in kept}
             self.elapsed_before = max((r["elapsed_seconds"] or 0.0 for r in kept), default=0.0)
-        else:
-            self.rows = {}
+        else:  # a fresh run keeps only the step-0 evaluation made just before training
+            self.rows = {step: row for step, row in self.rows.items() if step == 0}
         self._flush()
 
     def on_train_end(self, args, state, control, **kwargs):
@@ -46,7 +47,8 @@ class LossCSVCallback(TrainerCallback):
             return  # the end-of-training summary, not a step
         row = self.rows.setdefault(state.global_step, {"step": state.global_step})
         row["epoch"] = round(state.epoch or 0.0, 4)
-        row["elapsed_seconds"] = round(self.elapsed_before + time.monotonic() - self.started, 3)
+        running = time.monotonic() - self.started if self.started is not None else 0.0
+        row["elapsed_seconds"] = round(self.elapsed_before + running, 3)
         for source, column in (("loss", "loss"), ("learning_rate", "learning_rate"),
                                ("grad_norm", "grad_norm"), ("num_tokens", "tokens_seen"),
                                ("eval_loss", "eval_loss")):

@@ -84,6 +84,7 @@ def choose_precision(config, fp16_safe):
         if torch.cuda.is_bf16_supported():
             return "bf16"
         return "fp16" if fp16_safe else "fp32"
+    import unsloth  # noqa: F401  (unsloth_zoo refuses to import before it)
     from unsloth_zoo.cpu.runtime import cpu_bf16_supported
 
     return "bf16" if cpu_bf16_supported() else "fp32"
@@ -92,6 +93,8 @@ def choose_precision(config, fp16_safe):
 def train(model_name, train_dataset, eval_dataset=None, run_name=None, resume=False,
           use_tiny="auto", **knobs):
     """Fine-tune `model_name` on `train_dataset` (a Dataset with `messages`); returns a TrainResult."""
+    import unsloth  # noqa: F401  (first: it patches transformers, TRL and PEFT on import)
+
     from .trainer_setup import build_trainer, load_for_training
 
     config = build_config(**knobs)

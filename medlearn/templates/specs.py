@@ -1,0 +1,94 @@
+"""One TemplateSpec per prompt format: everything the rest of the course needs to know about it.
+
+A template is a prompt format (how turns are marked); a family is a tokenizer lineage (which special
+tokens exist). Most templates share their family's name; `alpaca` teaches base Llama-2 models an
+instruction format, and `chatml` is shown on the tiny Gemma tokenizer (see its note below).
+"""
+from dataclasses import dataclass
+
+ROLES = ("system", "user", "assistant")
+SYSTEM_MODES = ("native", "merge")
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    name: str  # the course's name for the format
+    unsloth_name: str  # the name given to unsloth.chat_templates.get_chat_template
+    system_mode: str  # "native": the format has a system slot; "merge": folded into the first user turn
+    instruction_part: str  # text that starts a user turn (masking marker)
+    response_part: str  # text that starts an assistant turn (masking marker)
+    stop_tokens: tuple  # token strings that end an assistant turn; the first is the end-of-turn token
+    family: str  # whose tiny tokenizer demonstrates this format on a CPU
+    bos_every_turn: bool = False  # Llama-2 chat opens every [INST] with its own <s>
+    chat_template_kwargs: tuple = ()  # (name, value) pairs passed to apply_chat_template
+    note: str = ""
+
+    @property
+    def end_of_turn(self):
+        return self.stop_tokens[0]
+
+
+TEMPLATES = {
+    spec.name: spec
+    for spec in [
+        # Unsloth's "llama-3.1" is Meta's Llama-3.1-Instruct format (system header with the knowledge
+        # cutoff and date, contents untrimmed); its "llama-3" is the older 3.0 format. Meta's default
+        # date reads "26 Jul 2024" and Unsloth's "26 July 2024", so we pin Meta's: the tiny model and the
+        # real tokenizer then render byte-identical text.
+        TemplateSpec(
+            "llama-3", "llama-3.1", "native",
+            "<|start_header_id|>user<|end_header_id|>\n\n",
+            "<|start_header_id|>assistant<|end_header_id|>\n\n",
+            ("<|eot_id|>", "<|eom_id|>", "<|end_of_text|>"), "llama-3",
+            chat_template_kwargs=(("date_string", "26 Jul 2024"),),
+            note="Llama-3.1-Instruct: header tokens per turn, <|eot_id|> ends a turn."),
+        TemplateSpec(
+            "llama-2", "llama", "native", "[INST]", "[/INST]", ("</s>",), "llama-2",
+            bos_every_turn=True,
+            note="Llama-2 chat: <<SYS>> block inside the first [INST]; every turn is <s>[INST] ... </s>."),
+        TemplateSpec(
+            "mistral", "mistral", "merge", "[INST]", "[/INST]", ("</s>",), "mistral",
+            note="Mistral instruct: no system role, so the system prompt joins the first user turn."),
+        TemplateSpec(
+            "gemma", "gemma", "merge", "<start_of_turn>user\n", "<start_of_turn>model\n",
+            ("<end_of_turn>", "<eos>"), "gemma",
+            note="Gemma: roles are user and model; no system role; <end_of_turn> ends a turn."),
+        TemplateSpec(
+            "alpaca", "alpaca", "native", "### Instruction:\n", "### Response:\n", ("</s>",), "llama-2",
+            note="Alpaca instructions for base models: the system prompt is the preamble."),
+        # ChatML needs <|im_start|> and <|im_end|> as single tokens. No course tokenizer has them, so
+        # Unsloth's gemma_chatml renames Gemma's <start_of_turn> and <eos> to them: no new embedding rows.
+        TemplateSpec(
+            "chatml", "gemma_chatml", "native", "<|im_start|>user\n", "<|im_start|>assistant\n",
+            ("<|im_end|>",), "gemma",
+            note="ChatML (shown on the Gemma tokenizer): <|im_start|>role ... <|im_end|>."),
+        # Starling's own template would print "GPT4 Correct System:", a role OpenChat never trained on;
+        # merging the system prompt into the first user turn keeps to turns the model knows.
+        TemplateSpec(
+            "openchat", "starling", "merge", "GPT4 Correct User:", "GPT4 Correct Assistant:",
+            ("<|end_of_turn|>", "</s>"), "openchat",
+            note="Starling-LM / OpenChat: 'GPT4 Correct User:' turns, <|end_of_turn|> ends a turn."),
+    ]
+}
+
+
+def get_template(name):
+    """The TemplateSpec called `name` (a spec passes through), or a ValueError listing valid names."""
+    if isinstance(name, TemplateSpec):
+        return name
+    if name not in TEMPLATES:
+        raise ValueError(f"Unknown template {name!r}. Valid templates: {', '.join(TEMPLATES)}.")
+    return TEMPLATES[name]
+
+
+# One short consultation, written for the course, used by the CLI, the notebook and the tests.
+SAMPLE_CONVERSATION = [
+    {"role": "system", "content": "You are a careful medical assistant. Answer plainly and advise "
+                                  "seeing a doctor when symptoms are serious."},
+    {"role": "user", "content": "What counts as a fever in an adult?"},
+    {"role": "assistant", "content": "A temperature of 38 degrees Celsius or higher usually counts as "
+                                     "a fever in an adult."},
+    {"role": "user", "content": "When should I see a doctor about it?"},
+    {"role": "assistant", "content": "See a doctor if it lasts more than three days, goes above 39.5 "
+                                     "degrees, or comes with a stiff neck, confusion or trouble breathing."},
+]
