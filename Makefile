@@ -20,4 +20,4 @@ demo: $(STAMP)
 	$(OFFLINE) $(PY) -m medlearn demo
 
 test: $(STAMP)
-	$(OFFLINE) $(PY) -m pytest -v
+	$(OFFLINE) $(PY) -m pytest -v --nbval-lax tests notebooks
