@@ -1,0 +1,271 @@
+"""Loaders: read a source (Hub, shipped sample or local copy) and turn each row into a conversation.
+
+Every loader returns a `datasets.Dataset` with `messages` (a list of {"role", "content"}) and
+`source`. The Hub, the shipped samples and a learner's own file all go through
+`datasets.load_dataset`, so a sample exercises the same code path as the real download. Values
+that are None or not text become a None content; clean() counts and drops those rows.
+"""
+import string
+from pathlib import Path
+
+from .sources import LABEL, NUMBER, SHAREGPT, TEXT, get_source
+
+FORMATS = {".csv": "csv", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
+ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
+         "system": "system"}
+MAPPING_KEYS = ("system", "user", "assistant", "messages")
+# wiki-medical-terms only has a title and an article; the question is this sentence with the title
+# filled in. It is dataset content (what a reader would ask), not a model prompt format.
+TERM_QUESTION = string.Template("What is $term?")
+
+
+def conversation_features(with_label=False):
+    """The one schema every loader returns (plus `label` for the labelled questions)."""
+    from datasets import Features, List, Value
+
+    columns = {"messages": List({"role": Value("string"), "content": Value("string")}),
+               "source": Value("string")}
+    if with_label:
+        columns["label"] = Value("int64")
+    return Features(columns)
+
+
+def load_source(name, sample=False, path=None, split="train", limit=None):
+    """Load a registered source as conversations: from the Hub, the shipped sample, or `path`.
+
+    sample=True reads data/samples/; path=FILE reads a local copy in the published schema.
+    """
+    source = get_source(name)
+    if split not in source.splits:
+        raise ValueError(f"{name!r} has no split {split!r}; it has: {', '.join(source.splits)}.")
+    if path is not None:
+        table, where = read_table(path), str(path)
+    elif sample:
+        where = str(source.sample_path(split))
+        table = read_table(where)
+    else:
+        table, where = _download(source, split), source.hub_id
+    check_columns(table, source.columns, where)
+    if limit is not None:
+        table = table.select(range(min(int(limit), len(table))))
+    return convert(table, source.kind, source.mapping, source.name)
+
+
+def load_file(path, mapping, source=None):
+    """Load your own CSV / JSON Lines / Parquet file as conversations.
+
+    mapping: {"user": "question", "assistant": "answer"} plus optional "system"; a list of columns
+    for one role is joined by a newline; or {"messages": "conversations"} for a column of chat
+    turns ({"role","content"} or ShareGPT {"from","value"}). `source` defaults to the file name.
+    """
+    table = read_table(path)
+    expected = check_mapping(mapping, table, path)
+    check_columns(table, expected, str(path))
+    kind = "sharegpt" if "messages" in mapping else "fields"
+    return convert(table, kind, mapping, source or Path(path).stem)
+
+
+def load_labelled_questions(sample=False, path=None, limit=None, return_report=False):
+    """The medical-questions rows as Dataset(text, label): label 1 medical, 0 not medical.
+
+    Cleaned like every source (debris stripped, empty, non-text and duplicate rows dropped), and
+    rows whose label is not 0 or 1 are dropped as "bad_label"; return_report=True also returns
+    the CleanReport with every drop counted.
+    """
+    from .clean import clean, count_label_drops
+
+    conversations = load_source("medical-questions", sample=sample, path=path, limit=limit)
+    cleaned, report = clean(conversations, require_answer=False)
+    questions, report = count_label_drops(cleaned, report)
+    if return_report:
+        return questions, report
+    return questions
+
+
+def read_table(path):
+    """Read a CSV / JSON (Lines) / Parquet file with datasets.load_dataset; clear errors otherwise."""
+    from datasets import load_dataset
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No file at {path}. Give the path of a CSV, JSON Lines or Parquet file.")
+    file_format = FORMATS.get(path.suffix.lower())
+    if file_format is None:
+        raise ValueError(f"{path}: unknown file type {path.suffix!r}; use one of {', '.join(FORMATS)}.")
+    check_file_content(path, file_format)
+    try:
+        return load_dataset(file_format, data_files=str(path), split="train")
+    except Exception as error:  # any reader failure becomes one learner-facing message
+        raise ValueError(f"{path} could not be read as {file_format}: {error}") from error
+
+
+def check_file_content(path, file_format):
+    # Look at the first bytes, so a Parquet file named .csv (or the reverse) gets a plain answer
+    # instead of a parser error from deep inside pyarrow.
+    with open(path, "rb") as handle:
+        head = handle.read(2048)
+    if not head.strip():
+        raise ValueError(f"{path} is empty; expected a {file_format} file with a header or rows.")
+    is_parquet = head.startswith(b"PAR1")
+    looks_json = head.lstrip()[:1] in (b"{", b"[")
+    if file_format == "parquet" and not is_parquet:
+        raise ValueError(f"{path} is not a Parquet file (no PAR1 magic bytes) although it ends in "
+                         f".parquet; rename it to what it is (.csv, .jsonl).")
+    if file_format != "parquet" and (is_parquet or b"\x00" in head):
+        raise ValueError(f"{path} is a binary file, not {file_format}; if it is Parquet, name it .parquet.")
+    if file_format == "json" and not looks_json:
+        raise ValueError(f"{path} is not JSON: it should start with '{{' (JSON Lines) or '[' (a JSON "
+                         f"list of rows); if it is a CSV file, name it .csv.")
+    if file_format == "csv" and looks_json:
+        raise ValueError(f"{path} looks like JSON, not CSV; name it .jsonl.")
+
+
+def check_columns(table, expected, where):
+    """Every expected column exists and holds the expected kind of value; else a ValueError."""
+    schema = ", ".join(f"{column} ({kind})" for column, kind in expected.items())
+    for column, kind in expected.items():
+        if column not in table.column_names:
+            raise ValueError(f"{where}: missing column {column!r}. Expected columns: {schema}; "
+                             f"the file has: {', '.join(table.column_names)}.")
+        if not _has_kind(table, column, kind):
+            raise ValueError(f"{where}: column {column!r} holds {table.features[column]}, expected "
+                             f"{kind}. Expected columns: {schema}.")
+
+
+def check_mapping(mapping, table, path):
+    """Validate a load_file mapping; returns {column: kind} for check_columns."""
+    valid = "a dict like {'user': 'question', 'assistant': 'answer'} (optional 'system'), " \
+            "or {'messages': 'conversations'}"
+    if not isinstance(mapping, dict) or not mapping:
+        raise ValueError(f"{path}: mapping must be {valid}; got {mapping!r}.")
+    unknown = [key for key in mapping if key not in MAPPING_KEYS]
+    needed = ["messages"] if "messages" in mapping else ["user", "assistant"]
+    if unknown or any(key not in mapping for key in needed):
+        raise ValueError(f"{path}: mapping must be {valid}; got keys {list(mapping)}.")
+    expected = {}
+    for role, columns in mapping.items():
+        for column in _as_list(columns):
+            if column not in table.column_names:
+                raise ValueError(f"{path}: the mapping names column {column!r} for {role!r}, but the "
+                                 f"file has only: {', '.join(table.column_names)}. Expected mapping: {valid}.")
+            expected[column] = SHAREGPT if role == "messages" else TEXT
+    return expected
+
+
+def convert(table, kind, mapping, source_name):
+    """Batched map from published columns to (messages, source)."""
+    converters = {"fields": _fields_batch, "sharegpt": _turns_batch, "term": _term_batch,
+                  "questions": _questions_batch}
+    return table.map(converters[kind], batched=True, remove_columns=table.column_names,
+                     fn_kwargs={"mapping": mapping, "source_name": source_name},
+                     features=conversation_features(with_label=kind == "questions"),
+                     desc=f"Converting {source_name}", load_from_cache_file=False)
+
+
+def _fields_batch(batch, mapping, source_name):
+    size = len(next(iter(batch.values())))
+    rows = []
+    for i in range(size):
+        messages = []
+        system = _joined(batch, mapping.get("system"), i)
+        user = _joined(batch, mapping["user"], i)
+        if system and user == "":
+            system, user = None, system  # a task with no input is a question on its own
+        if system:  # an empty or missing system turn is simply absent
+            messages.append({"role": "system", "content": system})
+        messages.append({"role": "user", "content": user})
+        messages.append({"role": "assistant", "content": _joined(batch, mapping["assistant"], i)})
+        rows.append(messages)
+    return {"messages": rows, "source": [source_name] * size}
+
+
+def _turns_batch(batch, mapping, source_name):
+    rows = []
+    for turns in batch[mapping["messages"]]:
+        rows.append([_turn(turn) for turn in (turns or [])])
+    return {"messages": rows, "source": [source_name] * len(rows)}
+
+
+def _term_batch(batch, mapping, source_name):
+    questions = [TERM_QUESTION.substitute(term=title.strip()) if _is_text(title) else None
+                 for title in batch[mapping["user"]]]
+    answers = [_text_or_none(text) for text in batch[mapping["assistant"]]]
+    rows = [[{"role": "user", "content": q}, {"role": "assistant", "content": a}]
+            for q, a in zip(questions, answers)]
+    return {"messages": rows, "source": [source_name] * len(rows)}
+
+
+def _questions_batch(batch, mapping, source_name):
+    rows = [[{"role": "user", "content": _text_or_none(text)}] for text in batch[mapping["user"]]]
+    labels = [_label_or_none(label) for label in batch[mapping["label"]]]
+    return {"messages": rows, "source": [source_name] * len(rows), "label": labels}
+
+
+def _turn(turn):
+    turn = turn or {}
+    role = turn.get("role") or turn.get("from")
+    content = turn.get("content", turn.get("value"))
+    # An unknown role is kept as written so clean() can count the row as "bad_turns".
+    return {"role": ROLES.get(role, str(role)), "content": _text_or_none(content)}
+
+
+def _joined(batch, columns, i):
+    """One role's content: the text of one column, or of several joined by a newline."""
+    if columns is None:
+        return None
+    values = [batch[column][i] for column in _as_list(columns)]
+    if any(value is not None and not isinstance(value, str) for value in values):
+        return None  # a number or list where text belongs: counted as "missing_value" by clean()
+    parts = [value for value in values if value and value.strip()]
+    if not parts:
+        return "" if any(value is not None for value in values) else None
+    return "\n".join(parts)
+
+
+def _download(source, split):
+    from datasets import load_dataset
+
+    try:
+        return load_dataset(source.hub_id, source.hub_config, split=split)
+    except Exception as error:  # offline, gated, renamed: say what to do instead
+        raise RuntimeError(
+            f"Could not load {source.hub_id} ({source.name}) from the Hugging Face Hub: {error}. "
+            f"Without Hub access use sample=True (the shipped sample) or path=FILE (a local copy "
+            f"with columns {', '.join(source.columns)}).") from error
+
+
+def _has_kind(table, column, kind):
+    from datasets import Json, List, Value
+
+    feature = table.features[column]
+    if isinstance(feature, Json):
+        return kind in (TEXT, LABEL)  # mixed types: the odd rows are counted as dropped later
+    if kind == SHAREGPT:
+        return isinstance(feature, List) and isinstance(feature.feature, dict)
+    if not isinstance(feature, Value):
+        return False
+    if kind == TEXT and feature.dtype in ("string", "large_string"):
+        return True
+    if feature.dtype == "null" or table.data.column(column).null_count == len(table.data):
+        return True  # an empty column (CSV reads it as float NaN): rows are dropped as empty later
+    if kind == LABEL:
+        return feature.dtype.startswith(("int", "uint", "float", "bool"))
+    return kind == NUMBER and feature.dtype.startswith(("int", "uint", "float"))
+
+
+def _as_list(columns):
+    return list(columns) if isinstance(columns, (list, tuple)) else [columns]
+
+
+def _is_text(value):
+    return isinstance(value, str)
+
+
+def _text_or_none(value):
+    return value if isinstance(value, str) else None
+
+
+def _label_or_none(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return None  # NaN != NaN: a missing label in a CSV
+    return int(value) if value in (0, 1) else None
