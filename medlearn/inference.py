@@ -1,21 +1,215 @@
-"""Answer a question with a (fine-tuned) model: the family template, greedy, stopping at its stop tokens."""
+"""Answer with a (fine-tuned) model: the family template, streamed, stopping at its stop tokens.
+
+    model, tokenizer, choice = load_chat_model("outputs/tiny-llama-3/adapter")
+    chat = Chat(model, tokenizer, choice.template, max_context=512)
+    for piece in chat.stream("What are the symptoms of asthma?"):
+        print(piece, end="")
+
+A Chat keeps the conversation inside the context budget (the oldest turns go first) and ends every
+answer with DISCLAIMER; there is no option to leave it out.
+"""
+from dataclasses import dataclass
+
+# Shown under every answer. Not a parameter anywhere: a course model is not a doctor.
+DISCLAIMER = ("Not medical advice: this answer comes from a course model that can be wrong. "
+              "Ask a doctor or pharmacist about your own health; in an emergency call your local "
+              "emergency number.")
+DISCLAIMER_BLOCK = "\n\n---\n" + DISCLAIMER
+SYSTEM_PROMPT = ("You are a careful medical assistant. Answer health questions plainly and briefly, "
+                 "and advise seeing a doctor when symptoms are serious.")
+EMPTY_REPLY = "Please type a question: your message was empty."
+
+
+class MessageTooLongError(ValueError):
+    """One message (with the system prompt) does not fit the model's context, even with no history."""
 
 
 def generate_reply(model, tokenizer, template, messages, max_new_tokens=64):
     """The assistant's next reply to `messages` (a list of role/content dicts), as text."""
-    import torch
+    return "".join(stream_reply(model, tokenizer, template, messages, max_new_tokens)).strip()
 
-    from .templates import render, stop_token_ids
+
+@dataclass
+class ReplyInfo:
+    """What the last generation did: tokens in and out, and why it ended."""
+    prompt_tokens: int = 0
+    new_tokens: int = 0
+    stop_reason: str = ""  # "stop token" (the turn ended) or "length" (max_new_tokens reached)
+
+
+def encode_prompt(tokenizer, template, messages):
+    """The rendered generation prompt as token ids (the template writes BOS; no second one)."""
+    from .templates import render
 
     prompt = render(tokenizer, messages, template, add_generation_prompt=True)
-    # The rendered prompt already holds BOS; letting the tokenizer add one would double it.
-    inputs = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(model.device)
-    from unsloth import FastLanguageModel
+    return tokenizer(prompt, add_special_tokens=False).input_ids
 
-    FastLanguageModel.for_inference(model)  # eval mode, KV cache on (Unsloth's fast path on GPU)
-    with torch.no_grad():
-        output = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False,
-                                eos_token_id=stop_token_ids(tokenizer, template),
-                                pad_token_id=tokenizer.pad_token_id)
-    new_tokens = output[0, inputs["input_ids"].shape[1]:]
-    return tokenizer.decode(new_tokens, skip_special_tokens=True).strip()
+
+def stream_reply(model, tokenizer, template, messages, max_new_tokens=256, info=None):
+    """Yield the reply's text piece by piece as the model writes it; greedy, stops at stop tokens."""
+    import threading
+
+    import torch
+    from transformers import TextIteratorStreamer
+
+    from .templates import stop_token_ids
+
+    ids = torch.tensor([encode_prompt(tokenizer, template, messages)], device=model.device)
+    stops = stop_token_ids(tokenizer, template)
+    streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+    result = {}
+
+    def generate():
+        with torch.inference_mode():
+            result["output"] = model.generate(
+                input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens,
+                do_sample=False, eos_token_id=stops, pad_token_id=tokenizer.pad_token_id,
+                streamer=streamer)
+
+    _prepare_for_inference(model)
+    worker = threading.Thread(target=generate, daemon=True)
+    worker.start()
+    yield from (piece for piece in streamer if piece)
+    worker.join()
+    if "output" not in result:
+        raise RuntimeError("Generation stopped with an error; see the message printed above it.")
+    _record(info, result["output"][0, ids.shape[1]:].tolist(), ids.shape[1], stops)
+
+
+def _prepare_for_inference(model):
+    # Unsloth's fast inference path on a GPU (KV cache, eval mode); plain eval mode elsewhere.
+    if getattr(model, "_medlearn_inference", False):
+        return
+    try:
+        from unsloth import FastLanguageModel
+
+        FastLanguageModel.for_inference(model)
+    except (ImportError, AttributeError, NotImplementedError):
+        model.eval()
+    model._medlearn_inference = True
+
+
+def _record(info, new_ids, prompt_tokens, stops):
+    if info is None:
+        return
+    info.prompt_tokens = prompt_tokens
+    info.new_tokens = len(new_ids)
+    info.stop_reason = "stop token" if new_ids and new_ids[-1] in stops else "length"
+
+
+def fit_history(tokenizer, template, messages, max_context, max_new_tokens):
+    """Drop the oldest user/assistant pairs until prompt + reply fit `max_context` tokens.
+
+    Returns (kept messages, number of turns dropped). A system prompt and the newest user message
+    always stay; if they alone do not fit, MessageTooLongError says by how much.
+    """
+    system = messages[:1] if messages and messages[0]["role"] == "system" else []
+    turns = messages[len(system):]
+    budget = max_context - max_new_tokens
+    if budget < 1:
+        raise ValueError(f"max_new_tokens={max_new_tokens} leaves no room for a question in a context of "
+                         f"{max_context} tokens; lower max_new_tokens.")
+    dropped = 0
+    while True:
+        kept = system + turns[2 * dropped:]
+        length = len(encode_prompt(tokenizer, template, kept))
+        if length <= budget:
+            return kept, dropped
+        if len(kept) == len(system) + 1:  # only the newest user message is left
+            raise MessageTooLongError(
+                f"Your message is too long for this model: with the system prompt it takes {length} tokens, "
+                f"and the context holds {max_context} tokens including {max_new_tokens} for the answer. "
+                f"Shorten it by about {length - budget} tokens.")
+        dropped += 1
+
+
+def context_length(model, default=2048):
+    """The context the model was loaded with (Unsloth's max_seq_length), else its position limit."""
+    for owner in (model, getattr(model, "base_model", None), getattr(model, "config", None)):
+        value = getattr(owner, "max_seq_length", None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return getattr(getattr(model, "config", None), "max_position_embeddings", None) or default
+
+
+class Chat:
+    """A multi-turn conversation with one model; answers stream and always end with DISCLAIMER.
+
+    guard: an object with allows(text) -> bool (medlearn.guard.TopicGuard); when it declines a
+    question, the course's refusal is the answer and the model is not called.
+    """
+
+    def __init__(self, model, tokenizer, template, system_prompt=SYSTEM_PROMPT, max_context=None,
+                 max_new_tokens=256, guard=None):
+        self.model, self.tokenizer, self.template = model, tokenizer, template
+        self.system_prompt = system_prompt
+        self.max_context = max_context or context_length(model)
+        self.max_new_tokens = max_new_tokens
+        self.guard = guard
+        self.history = []  # user/assistant messages, answers without the disclaimer
+        self.last = ReplyInfo()
+        self.trimmed_turns = 0  # turns left out of the last prompt to fit the context
+        self.last_messages = []  # what the model was last given (after trimming)
+
+    def reset(self):
+        self.history = []
+
+    def messages_for(self, text):
+        system = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+        return system + self.history + [{"role": "user", "content": text}]
+
+    def stream(self, text):
+        """Yield the answer to `text` in pieces; the last piece is the disclaimer block."""
+        answer = yield from self._answer(text)
+        if answer is not None:
+            self.history += [{"role": "user", "content": text.strip()},
+                             {"role": "assistant", "content": answer}]
+        yield DISCLAIMER_BLOCK
+
+    def ask(self, text):
+        """The whole answer to `text`, disclaimer included."""
+        return "".join(self.stream(text))
+
+    def _answer(self, text):
+        # Yields the answer's pieces and returns its text, or None when it must not enter the history.
+        from .refusal import REFUSAL_REPLY
+
+        self.last = ReplyInfo()
+        if not isinstance(text, str) or not text.strip():
+            yield EMPTY_REPLY
+            return None
+        if self.guard is not None and not self.guard.allows(text):
+            self.last.stop_reason = "guard"
+            yield REFUSAL_REPLY
+            return REFUSAL_REPLY
+        try:
+            messages, self.trimmed_turns = fit_history(self.tokenizer, self.template, self.messages_for(text.strip()),
+                                                       self.max_context, self.max_new_tokens)
+        except MessageTooLongError as error:
+            yield str(error)
+            return None
+        self.last_messages = messages
+        pieces = []
+        for piece in stream_reply(self.model, self.tokenizer, self.template, messages,
+                                  self.max_new_tokens, self.last):
+            pieces.append(piece)
+            yield piece
+        return "".join(pieces).strip()
+
+
+def strip_disclaimer(answer):
+    """An answer as shown, without the disclaimer block (to feed a shown answer back as history)."""
+    return answer[:-len(DISCLAIMER_BLOCK)] if answer.endswith(DISCLAIMER_BLOCK) else answer
+
+
+def load_chat_model(name_or_adapter, max_seq_length=2048, load_in_4bit=True):
+    """(model, tokenizer with its family template, ModelChoice) for a model name or adapter folder."""
+    from .adapters import load_adapter, looks_like_adapter
+    from .models import choose_model_or_adapter, load_model
+    from .templates import prepare_tokenizer
+
+    if looks_like_adapter(name_or_adapter):
+        return load_adapter(name_or_adapter, max_seq_length=max_seq_length, load_in_4bit=load_in_4bit)
+    choice = choose_model_or_adapter(name_or_adapter)
+    model, tokenizer = load_model(choice, max_seq_length, load_in_4bit)
+    return model, prepare_tokenizer(tokenizer, choice.template), choice

@@ -91,8 +91,12 @@ def choose_precision(config, fp16_safe):
 
 
 def train(model_name, train_dataset, eval_dataset=None, run_name=None, resume=False,
-          use_tiny="auto", **knobs):
-    """Fine-tune `model_name` on `train_dataset` (a Dataset with `messages`); returns a TrainResult."""
+          use_tiny="auto", callbacks=None, **knobs):
+    """Fine-tune `model_name` on `train_dataset` (a Dataset with `messages`); returns a TrainResult.
+
+    resume=True continues from the newest complete checkpoint in output_dir/run_name/checkpoints.
+    callbacks: extra transformers TrainerCallbacks (early stopping, your own logging).
+    """
     import unsloth  # noqa: F401  (first: it patches transformers, TRL and PEFT on import)
 
     from .trainer_setup import build_trainer, load_for_training
@@ -107,7 +111,7 @@ def train(model_name, train_dataset, eval_dataset=None, run_name=None, resume=Fa
     check_writable(config.artifacts_dir)
     model, tokenizer, precision = load_for_training(choice, config)
     trainer = build_trainer(model, tokenizer, choice, config, precision, train_dataset,
-                            eval_dataset, paths, run_name)
+                            eval_dataset, paths, run_name, callbacks or [])
     eval_before = _evaluate(trainer) if eval_dataset is not None and not resume else None
     metrics = trainer.train(resume_from_checkpoint=_resume_point(paths["checkpoint_dir"], resume)).metrics
     eval_after = _evaluate(trainer) if eval_dataset is not None else None

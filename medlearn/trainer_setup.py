@@ -52,7 +52,7 @@ def sft_config(config, precision, checkpoint_dir, has_eval, run_name):
 
 
 def build_trainer(model, tokenizer, choice, config, precision, train_dataset, eval_dataset,
-                  paths, run_name):
+                  paths, run_name, extra_callbacks=()):
     """An SFTTrainer with response-only loss and the loss-CSV callback, checked before it trains."""
     from trl import SFTTrainer
 
@@ -68,9 +68,14 @@ def build_trainer(model, tokenizer, choice, config, precision, train_dataset, ev
     trainer = SFTTrainer(
         model=model, processing_class=tokenizer, train_dataset=train_text, eval_dataset=eval_text,
         args=sft_config(config, precision, paths["checkpoint_dir"], eval_text is not None, run_name),
-        callbacks=[callback],
+        callbacks=[callback, *extra_callbacks],
     )
-    trainer = apply_response_only(trainer, choice.template)
+    try:
+        trainer = apply_response_only(trainer, choice.template)
+    except ValueError as error:  # Unsloth refuses when truncation left nothing to train on
+        if "masked all" not in str(error):
+            raise
+        raise ValueError(fully_masked_message("training", config.max_seq_length)) from error
     report_masked_rows(trainer.train_dataset, config.max_seq_length, "training")
     if trainer.eval_dataset is not None:
         report_masked_rows(trainer.eval_dataset, config.max_seq_length, "eval")
@@ -83,11 +88,14 @@ def report_masked_rows(dataset, max_seq_length, name):
         return 0
     masked = sum(1 for labels in dataset["labels"] if all(label == -100 for label in labels))
     if masked == len(dataset):
-        raise ValueError(
-            f"Every {name} row is fully masked: no assistant token is left to train on. Usually "
-            f"max_seq_length={max_seq_length} is shorter than the prompts (raise it), or the "
-            "conversations have no assistant turn.")
+        raise ValueError(fully_masked_message(name, max_seq_length))
     if masked:
         print(f"Note: {masked} of {len(dataset)} {name} rows have no trained token (answer cut "
               f"off by max_seq_length={max_seq_length}); they add no loss.")
     return masked
+
+
+def fully_masked_message(name, max_seq_length):
+    return (f"Every {name} row is fully masked: no assistant token is left to train on. Usually "
+            f"max_seq_length={max_seq_length} is shorter than the prompts (raise it), or the "
+            "conversations have no assistant turn.")

@@ -1,0 +1,269 @@
+"""Keep what you trained: the LoRA adapter (a few MB), a merged 16-bit model, GGUF for llama.cpp/Ollama.
+
+    save_adapter(model, tokenizer, "drive/my_adapter", choice)      # adapter + tokenizer + medlearn_run.json
+    model, tokenizer, choice = load_adapter("drive/my_adapter")     # back onto its base model
+    print(size_report("drive/my_adapter"))                          # adapter vs. base model on disk
+    merged = save_merged(model, tokenizer, "merged", choice)         # base + adapter in one 16-bit model
+    export_gguf(model, tokenizer, "gguf", choice, ["q4_k_m"])       # needs llama.cpp; writes a Modelfile
+"""
+import os
+from dataclasses import replace
+from pathlib import Path
+
+ADAPTER_CONFIG = "adapter_config.json"
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf")
+GGUF_METHODS = ("q4_k_m", "q5_k_m", "q8_0", "f16", "bf16")
+
+
+def looks_like_adapter(path):
+    return Path(str(path)).is_dir() and Path(str(path), ADAPTER_CONFIG).is_file()
+
+
+def save_adapter(model, tokenizer, folder, choice, config=None):
+    """Save only the LoRA weights, the tokenizer and what they were trained from; returns the folder."""
+    from .models import write_run_info
+
+    if not hasattr(model, "peft_config"):
+        raise ValueError("This model has no LoRA adapter to save (it is a plain or merged model). Save "
+                         "the model returned by medlearn.train, or use save_merged for a full model.")
+    folder = Path(folder)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    write_run_info(folder, choice, config)
+    return folder
+
+
+def check_adapter_folder(folder):
+    """The adapter's run info, after checking the folder holds an adapter; clear errors otherwise."""
+    from .models import read_run_info
+
+    folder = Path(folder)
+    if not folder.exists():
+        raise FileNotFoundError(f"No adapter folder at {folder}. Give the folder that medlearn train printed "
+                                "as 'adapter:' (e.g. outputs/RUN/adapter), or a model name.")
+    if not (folder / ADAPTER_CONFIG).is_file():
+        raise FileNotFoundError(f"{folder} has no {ADAPTER_CONFIG}, so it holds no LoRA adapter. Give the "
+                                "folder saved by medlearn train / save_adapter.")
+    return read_run_info(folder)
+
+
+def adapter_base(folder):
+    """The ModelChoice of the base model an adapter was trained on (from medlearn_run.json)."""
+    from .models import ModelChoice
+
+    return ModelChoice(**check_adapter_folder(folder)["choice"])
+
+
+def load_adapter(folder, base=None, max_seq_length=2048, load_in_4bit=True):
+    """(model with the adapter, tokenizer, ModelChoice) from an adapter folder.
+
+    base: another model name to put the adapter on (same family and size only); by default the
+    adapter goes back onto the base it was trained on, through Unsloth's loader.
+    """
+    from .models import ModelChoice, choose_model, load_model
+    from .templates import prepare_tokenizer
+
+    trained_on = adapter_base(folder)
+    choice = ModelChoice(str(folder), str(folder), trained_on.family, trained_on.template, trained_on.tiny)
+    if base is None:
+        _check_base_exists(trained_on, folder)
+        model, tokenizer = load_model(choice, max_seq_length, load_in_4bit)
+        return model, prepare_tokenizer(tokenizer, choice.template), choice
+    target = choose_model(base)
+    if target.family != trained_on.family:
+        raise ValueError(f"The adapter in {folder} was trained on {trained_on.requested} ({trained_on.family} "
+                         f"family), so it cannot go on {base} ({target.family} family): the layers differ. "
+                         f"Load it onto a {trained_on.family} model, or leave base out.")
+    model, tokenizer = load_model(target, max_seq_length, load_in_4bit)
+    return _attach(model, folder, base), prepare_tokenizer(tokenizer, choice.template), choice
+
+
+def _check_base_exists(trained_on, folder):
+    if trained_on.tiny and not Path(trained_on.source).exists():
+        raise FileNotFoundError(f"The adapter in {folder} was trained on the tiny model at {trained_on.source}, "
+                                f"which is gone. Pass base='{trained_on.requested}' to load it onto the tiny "
+                                "model built here, or retrain.")
+
+
+def _attach(model, folder, base):
+    import unsloth  # noqa: F401  (patches PEFT first)
+    from peft import PeftModel
+
+    try:
+        return PeftModel.from_pretrained(model, str(folder))
+    except RuntimeError as error:  # size mismatch: trained on a model of another size
+        raise ValueError(f"The adapter in {folder} does not fit {base}: its weight shapes differ (trained on "
+                         f"another size of model). {str(error).splitlines()[0]}") from None
+
+
+# ---------------------------------------------------------------- sizes
+
+def weights_bytes(folder):
+    """Bytes of weight files (safetensors / bin / gguf) in a folder, recursively."""
+    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.suffix in WEIGHT_SUFFIXES)
+
+
+def size_report(adapter_folder):
+    """Adapter size vs. the base model's, both in MB; the base is measured if local, else estimated."""
+    from .registry import MODELS
+
+    trained_on = adapter_base(adapter_folder)
+    adapter_mb = weights_bytes(adapter_folder) / 1e6
+    if Path(trained_on.source).is_dir():
+        base_mb, how = weights_bytes(trained_on.source) / 1e6, "measured on disk"
+    else:
+        spec = MODELS.get(trained_on.requested)
+        base_mb = spec.params_b * 1e9 * 2 / 1e6 if spec else None
+        how = "estimated: parameters x 2 bytes (16-bit)" if spec else "unknown"
+    return {"adapter": str(adapter_folder), "adapter_mb": round(adapter_mb, 3),
+            "base_model": trained_on.requested, "base_mb": round(base_mb, 3) if base_mb else None,
+            "base_size": how,
+            "adapter_share": round(adapter_mb / base_mb, 4) if base_mb else None}
+
+
+# ---------------------------------------------------------------- merge
+
+def save_merged(model, tokenizer, folder, choice):
+    """Merge the adapter into the base weights and save one 16-bit model (loads without PEFT).
+
+    On a GPU Unsloth dequantizes a 4-bit base to merge; on a CPU load the model with
+    load_in_4bit=False first. medlearn_run.json is written too, so chat/serve/eval accept the folder.
+    """
+    from .models import write_run_info
+
+    if not hasattr(model, "save_pretrained_merged"):
+        raise ValueError("This model was not loaded through Unsloth (no save_pretrained_merged); load it "
+                         "with medlearn.adapters.load_adapter or medlearn.inference.load_chat_model.")
+    try:
+        model.save_pretrained_merged(str(folder), tokenizer, save_method="merged_16bit")
+    except NotImplementedError as error:
+        raise RuntimeError(f"Merging failed: {error} With medlearn: load_adapter(folder, load_in_4bit=False), "
+                           "or `medlearn export --no-4bit`.") from None
+    write_run_info(folder, replace(choice, requested=str(folder), source=str(folder)),
+                   {"merged_from": choice.requested})
+    return Path(folder)
+
+
+# ---------------------------------------------------------------- GGUF and Ollama
+
+def check_gguf_methods(methods):
+    methods = [methods] if isinstance(methods, str) else list(methods)
+    bad = [m for m in methods if m not in GGUF_METHODS]
+    if bad or not methods:
+        raise ValueError(f"Unknown GGUF quantization(s) {bad or methods}; choose from {', '.join(GGUF_METHODS)} "
+                         "(q4_k_m: small and good; q8_0: near-lossless; f16: unquantized).")
+    return methods
+
+
+def find_llama_cpp():
+    """(quantizer, converter) paths of a llama.cpp install Unsloth can use, or None."""
+    import unsloth  # noqa: F401
+    from unsloth_zoo.llama_cpp import LLAMA_CPP_DEFAULT_DIR, check_llama_cpp
+
+    for folder in (LLAMA_CPP_DEFAULT_DIR, os.path.join(os.getcwd(), "llama.cpp")):
+        try:
+            return check_llama_cpp(llama_cpp_folder=folder)
+        except Exception:  # check_llama_cpp raises plain errors for every missing piece
+            continue
+    return None
+
+
+def missing_gguf_tools():
+    """What GGUF export needs and does not find here, as readable lines (empty when all is there)."""
+    import importlib.util
+
+    from unsloth_zoo.llama_cpp import LLAMA_CPP_DEFAULT_DIR
+
+    missing = []
+    if find_llama_cpp() is None:
+        missing.append(f"llama.cpp (its convert_hf_to_gguf.py converter and the llama-quantize program), "
+                       f"looked for in {LLAMA_CPP_DEFAULT_DIR} and ./llama.cpp")
+    if importlib.util.find_spec("gguf") is None:
+        missing.append("the `gguf` Python package (pip install gguf)")
+    return missing
+
+
+def can_install_tools():
+    # Unsloth downloads and builds llama.cpp by itself; only where the internet can be reached.
+    offline = os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("UNSLOTH_AUTO_INSTALL") == "0"
+    return not offline and _on_colab_or_gpu()
+
+
+def _on_colab_or_gpu():
+    import sys
+
+    from .notebook import on_gpu
+
+    return "google.colab" in sys.modules or on_gpu()
+
+
+def export_gguf(model, tokenizer, folder, choice, methods=("q4_k_m",), system_prompt=None):
+    """GGUF file(s) for llama.cpp / Ollama plus a Modelfile; returns {"gguf": [...], "modelfile": path}.
+
+    Unsloth's save_pretrained_gguf merges and converts with llama.cpp. Where llama.cpp is missing and
+    cannot be installed (offline, CPU), a RuntimeError names what is missing; the Modelfile is
+    written first either way, so it can be checked before any conversion.
+    """
+    methods = check_gguf_methods(methods)
+    folder = Path(folder)
+    stem = folder.name or "model"
+    modelfile = write_modelfile(folder, choice.template, tokenizer, f"./{stem}.{methods[0].upper()}.gguf",
+                                system_prompt)
+    missing = missing_gguf_tools()
+    if missing and not can_install_tools():
+        raise RuntimeError("GGUF export needs tools this machine does not have and cannot download: "
+                           + "; ".join(missing) + ". Run the export on Colab (Unsloth installs llama.cpp "
+                           "there), or build llama.cpp yourself and put it in that folder. The Modelfile "
+                           f"is ready: {modelfile}.")
+    files = model.save_pretrained_gguf(str(folder), tokenizer, quantization_method=methods)
+    files = [str(f) for f in (files if isinstance(files, (list, tuple)) else [files])]
+    modelfile = write_modelfile(folder, choice.template, tokenizer, f"./{Path(files[0]).name}", system_prompt)
+    return {"gguf": files, "modelfile": modelfile}
+
+
+def build_modelfile(template, tokenizer, gguf_path, system_prompt=None):
+    """An Ollama Modelfile: Unsloth's Ollama template for the format, every stop token, our system prompt."""
+    import unsloth  # noqa: F401
+    from unsloth.ollama_template_mappers import OLLAMA_TEMPLATES
+
+    from .inference import SYSTEM_PROMPT
+    from .templates import get_template
+
+    spec = get_template(template)
+    text = OLLAMA_TEMPLATES[spec.unsloth_name]
+    # Unsloth's placeholders; every other brace belongs to Ollama's Go template and stays.
+    text = text.replace("{__FILE_LOCATION__}", str(gguf_path)).replace("{__EOS_TOKEN__}", spec.end_of_turn)
+    lines = [line for line in text.strip().splitlines()
+             if not line.startswith(("SYSTEM ", "PARAMETER temperature", "PARAMETER min_p"))]
+    present = {line.split(" ", 2)[2].strip('"') for line in lines if line.startswith("PARAMETER stop ")}
+    vocab = tokenizer.get_vocab()
+    lines += [f'PARAMETER stop "{token}"' for token in spec.stop_tokens
+              if token not in present and token in vocab]
+    # Greedy-ish decoding for medical answers (Unsloth's 1.5 suits creative chat, not this).
+    lines += ["PARAMETER temperature 0.2", system_line(system_prompt or SYSTEM_PROMPT)]
+    return "\n".join(lines) + "\n"
+
+
+def system_line(system_prompt):
+    # Triple quotes would end Ollama's block early; a system prompt containing them is refused.
+    if '"""' in system_prompt:
+        raise ValueError('The system prompt cannot contain """ (it ends Ollama\'s SYSTEM block).')
+    return 'SYSTEM """' + system_prompt + '"""'
+
+
+def write_modelfile(folder, template, tokenizer, gguf_path, system_prompt=None):
+    path = Path(folder, "Modelfile")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(build_modelfile(template, tokenizer, gguf_path, system_prompt))
+    return path
+
+
+def describe_sizes(report):
+    """One readable line from size_report."""
+    base = f"{report['base_mb']:,.1f} MB ({report['base_size']})" if report["base_mb"] else "unknown"
+    share = f", {report['adapter_share']:.1%} of the base" if report["adapter_share"] else ""
+    return f"adapter {report['adapter_mb']:,.3f} MB vs base model {report['base_model']} {base}{share}"
+
+
+__all__ = ["save_adapter", "load_adapter", "adapter_base", "size_report", "describe_sizes", "save_merged",
+           "export_gguf", "build_modelfile", "write_modelfile", "missing_gguf_tools", "looks_like_adapter"]

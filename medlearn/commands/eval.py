@@ -1,0 +1,97 @@
+import contextlib
+import json
+import sys
+from pathlib import Path
+
+HELP = ("Evaluate a model or adapter: PubMedQA / MedQA / MedMCQA accuracy beside baselines, "
+        "held-out loss, or off-topic behaviour; saves artifacts/eval_RUN.json and a comparison plot.")
+KINDS = ("pubmedqa", "medqa", "medmcqa", "heldout", "offtopic")
+
+
+def configure(parser):
+    parser.add_argument("--model", help="model name (medlearn models), tiny-FAMILY, or an adapter folder")
+    parser.add_argument("--benchmark", required=True, help=f"one of: {', '.join(KINDS)}")
+    parser.add_argument("--baseline", help="score the 'majority' or 'random' baseline instead of a model")
+    parser.add_argument("--path", help="a benchmark file in its published schema (Parquet, JSON Lines, "
+                                       "JSON, CSV; PubMedQA's ori_pqal.json too) or, for heldout, a "
+                                       "file with a messages column")
+    parser.add_argument("--sample", action="store_true", help="use the shipped sample files (offline)")
+    parser.add_argument("--limit", type=int, help="score only the first N questions")
+    parser.add_argument("--all-rows", action="store_true",
+                        help="PubMedQA: score every row, not only the official 500-id test subset")
+    parser.add_argument("--dataset", help="heldout: source name(s), comma-separated; their eval split is used")
+    parser.add_argument("--style", default="letter", choices=["letter", "text"],
+                        help="score option letters (the leaderboard's way) or the options' own text")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--max-length", type=int, default=2048, help="max sequence length")
+    parser.add_argument("--no-4bit", action="store_true", help="load the model in 16-bit instead of 4-bit")
+    parser.add_argument("--run", help="result name: artifacts/eval_RUN.json (default: model_benchmark)")
+    parser.add_argument("--artifacts-dir", default="artifacts")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+
+
+def run(args):
+    check_args(args)
+    # With --json, stdout carries only the JSON; progress and summaries go to stderr.
+    with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+        result = evaluate(args)
+        from ..evaluation import plot_results, save_result
+
+        path = save_result(result, args.artifacts_dir, args.run)
+        others = sorted(Path(args.artifacts_dir).glob("eval_*.json"))
+        print(f"Comparison plot of {len(others)} result(s): "
+              f"{plot_results(others, Path(args.artifacts_dir) / 'eval_comparison.png')}")
+    if args.json:
+        print(json.dumps(json.loads(path.read_text()), indent=2))
+
+
+def check_args(args):
+    if args.benchmark not in KINDS:
+        raise ValueError(f"Unknown benchmark {args.benchmark!r}. Valid benchmarks: {', '.join(KINDS)}.")
+    if args.limit is not None and args.limit < 1:
+        raise ValueError(f"--limit must be a positive number of questions, got {args.limit}. "
+                         "Leave it out to score every question.")
+    if args.baseline and args.benchmark in ("heldout", "offtopic"):
+        raise ValueError(f"--baseline scores multiple-choice benchmarks only, not {args.benchmark}.")
+    if not args.baseline and not args.model:
+        raise ValueError("Pass --model NAME_OR_ADAPTER (or --baseline majority|random).")
+
+
+def evaluate(args):
+    from .. import evaluation
+
+    load_options = dict(sample=args.sample, path=args.path, limit=args.limit)
+    if args.baseline:
+        return evaluation.evaluate_baseline(args.baseline, args.benchmark, test_subset=not args.all_rows,
+                                            **load_options)
+    evaluated = evaluation.load_for_eval(args.model, args.max_length, load_in_4bit=not args.no_4bit)
+    if args.benchmark == "heldout":
+        return evaluation.evaluate_heldout(evaluated, heldout_split(args), args.max_length, args.batch_size)
+    if args.benchmark == "offtopic":
+        return evaluation.evaluate_offtopic(evaluated, batch_size=args.batch_size, **load_options)
+    return evaluation.evaluate_benchmark(evaluated, args.benchmark, args.style, args.batch_size,
+                                         test_subset=not args.all_rows, **load_options)
+
+
+def heldout_split(args):
+    """The eval conversations: a file with `messages`, or the eval split of --dataset sources."""
+    if args.path:
+        from datasets import load_dataset
+
+        suffix = Path(args.path).suffix.lower()
+        kind = {".parquet": "parquet", ".jsonl": "json", ".json": "json"}.get(suffix)
+        if kind is None or not Path(args.path).exists():
+            raise ValueError(f"--path {args.path}: give an existing .jsonl, .json or .parquet file with a "
+                             "'messages' column (the eval split of your training data).")
+        split = load_dataset(kind, data_files=args.path, split="train")
+    elif args.dataset:
+        from ..data import prepare_dataset
+
+        # The same call as `medlearn train --dataset`, so this is the split training held out.
+        split = prepare_dataset(args.dataset.split(","), sample=args.sample).eval
+    else:
+        raise ValueError("heldout needs the eval conversations: --dataset NAMES (as given to medlearn "
+                         "train) or --path FILE with a 'messages' column.")
+    if args.limit:
+        split = split.select(range(min(args.limit, len(split))))
+    return split

@@ -1,0 +1,135 @@
+"""Training on the tiny models: the loss falls, artifacts are right, runs resume and repeat exactly."""
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import REPO
+from medlearn.artifacts import LOSS_COLUMNS, read_loss_rows
+
+KNOBS = dict(max_steps=12, per_device_train_batch_size=4, gradient_accumulation_steps=1,
+             learning_rate=3e-3, warmup_steps=1, max_seq_length=256, eval_steps=6, save_steps=100)
+
+
+@pytest.fixture(scope="module")
+def data():
+    from medlearn.data import prepare_dataset
+
+    return prepare_dataset(["medquad"], sample=True, eval_fraction=0.2)
+
+
+@pytest.fixture(scope="module")
+def run(data, tmp_path_factory):
+    from medlearn.train import train
+
+    root = tmp_path_factory.mktemp("run")
+    return train("tiny-llama-3", data.train, data.eval, run_name="llama3-test",
+                 artifacts_dir=root / "artifacts", output_dir=root / "outputs", **KNOBS)
+
+
+def test_training_and_eval_loss_fall(run):
+    rows = read_loss_rows(run.loss_csv)
+    losses = [r["loss"] for r in rows if r["loss"] is not None]
+    assert sum(losses[-3:]) / 3 < sum(losses[:3]) / 3 - 0.3, losses
+    assert run.stats["eval_loss_after"] < run.stats["eval_loss_before"] - 0.3
+
+
+def test_loss_csv_has_the_documented_columns_and_monotonic_steps(run):
+    header = run.loss_csv.read_text().splitlines()[0].split(",")
+    assert header == LOSS_COLUMNS
+    rows = read_loss_rows(run.loss_csv)
+    steps = [int(r["step"]) for r in rows]
+    assert steps == list(range(0, 13))  # step 0 is the evaluation before training
+    assert [int(r["step"]) for r in rows if r["eval_loss"] is not None] == [0, 6, 12]
+    tokens = [r["tokens_seen"] for r in rows[1:]]
+    assert tokens == sorted(tokens) and tokens[0] > 0
+
+
+def test_stats_json_parses_and_agrees_with_the_csv(run):
+    stats = json.loads(run.stats_json.read_text())
+    losses = [r["loss"] for r in read_loss_rows(run.loss_csv) if r["loss"] is not None]
+    assert stats["mean_loss"] == pytest.approx(sum(losses) / len(losses))
+    assert stats["final_loss"] == losses[-1] and stats["steps"] == 12
+    assert stats["peak_rss_gb"] > 0 and stats["versions"]["trl"] == "1.15.0"
+    assert stats["config"]["lora_r"] == 16 and stats["config"]["template"] == "llama-3"
+
+
+def test_plots_and_adapter_are_written(run):
+    assert run.plot_png.read_bytes()[:4] == b"\x89PNG"
+    assert (run.plot_png.parent / "all_models.png").exists()
+    saved = {p.name for p in run.adapter_dir.iterdir()}
+    assert {"adapter_config.json", "adapter_model.safetensors", "medlearn_run.json",
+            "training_config.json", "tokenizer.json"} <= saved
+
+
+def test_same_seed_gives_the_same_losses(data, tmp_path):
+    from medlearn.train import train
+
+    knobs = dict(KNOBS, max_steps=4, eval_steps=0)
+    runs = [train("tiny-gemma", data.train, run_name=f"seed{i}", artifacts_dir=tmp_path / "a",
+                  output_dir=tmp_path / "o", **knobs) for i in range(2)]
+    losses = [[r["loss"] for r in read_loss_rows(result.loss_csv)] for result in runs]
+    assert losses[0] == losses[1] and len(losses[0]) == 4
+
+
+RESUMABLE = textwrap.dedent("""
+    import os, signal, sys
+    from transformers import TrainerCallback
+    from medlearn.data import prepare_dataset
+    from medlearn.train import train
+
+    class KillAt(TrainerCallback):  # a Colab disconnect, mid-run, without any clean-up
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if state.global_step == int(sys.argv[2]):
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    data = prepare_dataset(["medquad"], sample=True)
+    knobs = dict(max_steps=8, per_device_train_batch_size=4, gradient_accumulation_steps=1,
+                 learning_rate=3e-3, max_seq_length=256, save_steps=3)
+    kill_at = int(sys.argv[2])
+    train("tiny-mistral", data.train, run_name="resumable", artifacts_dir=sys.argv[1] + "/a",
+          output_dir=sys.argv[1] + "/o", resume=True, callbacks=[KillAt()] if kill_at else [], **knobs)
+""")
+
+
+def test_killed_run_resumes_with_each_step_once(tmp_path):
+    script = tmp_path / "resumable.py"
+    script.write_text(RESUMABLE)
+    killed = subprocess.run([sys.executable, str(script), str(tmp_path), "5"], cwd=REPO,
+                            capture_output=True, text=True)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    before = [int(r["step"]) for r in read_loss_rows(tmp_path / "a" / "resumable_loss.csv")]
+    assert before == [1, 2, 3, 4, 5]  # logged up to the kill; the checkpoint is at step 3
+    resumed = subprocess.run([sys.executable, str(script), str(tmp_path), "0"], cwd=REPO,
+                             capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "Resuming from" in resumed.stdout and "checkpoint-3" in resumed.stdout
+    rows = read_loss_rows(tmp_path / "a" / "resumable_loss.csv")
+    assert [int(r["step"]) for r in rows] == list(range(1, 9))
+    assert all(r["loss"] is not None for r in rows)
+
+
+def test_empty_training_set_fails_before_loading_a_model(data):
+    from medlearn.train import train
+
+    with pytest.raises(ValueError, match="training set is empty"):
+        train("tiny-llama-3", data.train.select([]))
+
+
+def test_unwritable_artifacts_folder_fails_before_training(data, tmp_path):
+    from medlearn.train import train
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(RuntimeError, match="Cannot write to the artifacts folder"):
+        train("tiny-llama-3", data.train, artifacts_dir=blocker / "artifacts")
+
+
+def test_max_length_shorter_than_every_prompt_is_refused(data, tmp_path):
+    from medlearn.train import train
+
+    with pytest.raises(ValueError, match="fully masked.*max_seq_length=12"):
+        train("tiny-llama-3", data.train, artifacts_dir=tmp_path, output_dir=tmp_path,
+              **dict(KNOBS, max_seq_length=12))
