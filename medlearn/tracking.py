@@ -29,7 +29,7 @@ class LossCSVCallback(TrainerCallback):
         self.elapsed_before = 0.0  # seconds already spent before a resume
 
     def on_train_begin(self, args, state, control, **kwargs):
-        self.started = time.monotonic()
+        self.started = self.last_plot = time.monotonic()  # first redraw after PLOT_EVERY_SECONDS
         if state.global_step and self.csv_path.exists():  # resumed from a checkpoint
             kept = [r for r in read_loss_rows(self.csv_path) if r["step"] <= state.global_step]
             self.rows = {int(r["step"]): r for r in kept}

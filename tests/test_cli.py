@@ -2,6 +2,8 @@ import json
 import subprocess
 import sys
 
+from medlearn.tiny import RECIPE_VERSION
+
 
 def medlearn(*args):
     return subprocess.run([sys.executable, "-m", "medlearn", *args], capture_output=True, text=True)
@@ -23,7 +25,7 @@ def test_models_json_is_the_registry():
 def test_tiny_prints_a_model_folder(tmp_path):
     result = medlearn("tiny", "mistral")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().endswith("mistral-v1")
+    assert result.stdout.strip().endswith(f"mistral-v{RECIPE_VERSION}")
 
 
 def test_unknown_family_is_a_clear_error_not_a_traceback():

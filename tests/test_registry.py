@@ -2,6 +2,7 @@ import pytest
 
 from medlearn.models import choose_model
 from medlearn.registry import FAMILIES, MODELS, get_model
+from medlearn.tiny import RECIPE_VERSION
 
 REQUIRED = ["llama-3.1-8b-instruct", "llama-2-7b-chat", "llama-2-7b", "mistral-7b-instruct-v0.3",
             "mistral-7b-instruct-v0.2", "gemma-2-9b-it", "gemma-2-2b-it", "gemma-1.1-7b-it",
@@ -38,7 +39,7 @@ def test_unknown_model_lists_valid_names():
 def test_cpu_choice_is_the_tiny_model_of_the_same_family_and_template():
     choice = choose_model("llama-2-7b", use_tiny=True)
     assert choice.tiny and choice.family == "llama-2" and choice.template == "alpaca"
-    assert choice.source.endswith("llama-2-v1")
+    assert choice.source.endswith(f"llama-2-v{RECIPE_VERSION}")
     real = choose_model("gemma-2-2b-it", use_tiny=False)
     assert not real.tiny and real.source == "unsloth/gemma-2-2b-it-bnb-4bit"
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from medlearn.registry import FAMILIES
-from medlearn.tiny import RECIPES, build_model, build_tokenizer, tiny_model_path
+from medlearn.tiny import RECIPE_VERSION, RECIPES, build_model, build_tokenizer, tiny_model_path
 
 ARCHITECTURES = {"llama-2": "LlamaForCausalLM", "llama-3": "LlamaForCausalLM",
                  "mistral": "MistralForCausalLM", "gemma": "Gemma2ForCausalLM",
@@ -58,7 +58,7 @@ def test_cached_build_is_reused(tmp_path, monkeypatch):
     assert tiny_model_path("gemma") == path
     assert (path / "model.safetensors").stat().st_mtime_ns == stamp
     assert len(digest) == 64
-    assert [p.name for p in path.parent.iterdir()] == ["gemma-v1"]  # no half-built leftovers
+    assert [p.name for p in path.parent.iterdir()] == [f"gemma-v{RECIPE_VERSION}"]  # no half-built leftovers
 
 
 @pytest.mark.parametrize("family", FAMILIES)
