@@ -1,0 +1,46 @@
+"""The command-line faces of training: medlearn train, plot and demo."""
+import subprocess
+import sys
+
+from conftest import REPO
+from medlearn.artifacts import read_loss_rows, write_loss_rows
+
+
+def medlearn(*args, cwd=REPO):
+    return subprocess.run([sys.executable, "-m", "medlearn", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_plot_command_draws_ours_beside_someone_elses(tmp_path):
+    ours = tmp_path / "mine_loss.csv"
+    write_loss_rows(ours, [{"step": s, "loss": 2.0 - s / 20} for s in range(1, 11)])
+    theirs = tmp_path / "other_project.csv"
+    theirs.write_text("Step,Loss\n1,2.1\n2,1.9\n3,1.8\n")
+    result = medlearn("plot", str(ours), str(theirs), "-o", str(tmp_path / "cmp.png"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "cmp.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_train_command_runs_and_rejects_unknown_knobs(tmp_path):
+    bad = medlearn("train", "--model", "tiny-gemma", "--dataset", "medquad", "--sample",
+                   "--set", "lora_rank=8")
+    assert bad.returncode == 2 and "Unknown training option(s): lora_rank" in bad.stderr
+    good = medlearn("train", "--model", "tiny-gemma", "--dataset", "wikidoc,medquad", "--sample",
+                    "--run-name", "cli", "--set", "max_steps=3", "--set", "max_seq_length=256",
+                    "--set", f"artifacts_dir={tmp_path}/a", "--set", f"output_dir={tmp_path}/o")
+    assert good.returncode == 0, good.stderr[-2000:]
+    assert [int(r["step"]) for r in read_loss_rows(tmp_path / "a" / "cli_loss.csv")] == [0, 1, 2, 3]
+    assert (tmp_path / "o" / "cli" / "adapter" / "adapter_model.safetensors").exists()
+
+
+def test_demo_trains_reports_and_answers(tmp_path, capsys):
+    from medlearn.demo import run_demo
+
+    summary = run_demo(models=["tiny-llama-3"], artifacts_dir=tmp_path / "a",
+                       output_dir=tmp_path / "o", max_steps=4)
+    printed = capsys.readouterr().out
+    row = summary.iloc[0]
+    assert row["steps"] == 4 and row["eval_after"] < row["eval_before"]
+    assert isinstance(row["answer"], str) and row["answer"]
+    assert "[3/3] Done" in printed and "tiny-llama-3 answers" in printed
+    assert {p.name for p in (tmp_path / "a").iterdir()} >= {
+        "tiny-llama-3_loss.csv", "trainer_stats_tiny-llama-3.json", "tiny-llama-3_loss.png", "all_models.png"}
