@@ -1,6 +1,6 @@
 """Prompt formats: byte-exact text, one BOS, real special tokens, and loss on the answers only.
 
-Each test guards against one classic fine-tuning mistake; lessons/notes_templates.md says which.
+Each test guards against one classic fine-tuning mistake; docs/prompt_mistakes.md says which.
 """
 import pytest
 
