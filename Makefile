@@ -20,4 +20,5 @@ demo: $(STAMP)
 	$(OFFLINE) $(PY) -m medlearn demo
 
 test: $(STAMP)
+	bash tools/install_browser.sh
 	$(OFFLINE) $(PY) -m pytest -v --nbval-lax tests notebooks

@@ -68,14 +68,39 @@ def load_adapter(folder, base=None, max_seq_length=2048, load_in_4bit=True):
     if base is None:
         _check_base_exists(trained_on, folder)
         model, tokenizer = load_model(choice, max_seq_length, load_in_4bit)
-        return model, prepare_tokenizer(tokenizer, choice.template), choice
+        return keep_saved_dtype(model, folder), prepare_tokenizer(tokenizer, choice.template), choice
     target = choose_model(base)
     if target.family != trained_on.family:
         raise ValueError(f"The adapter in {folder} was trained on {trained_on.requested} ({trained_on.family} "
                          f"family), so it cannot go on {base} ({target.family} family): the layers differ. "
                          f"Load it onto a {trained_on.family} model, or leave base out.")
     model, tokenizer = load_model(target, max_seq_length, load_in_4bit)
-    return _attach(model, folder, base), prepare_tokenizer(tokenizer, choice.template), choice
+    model = keep_saved_dtype(_attach(model, folder, base), folder)
+    return model, prepare_tokenizer(tokenizer, choice.template), choice
+
+
+def keep_saved_dtype(model, folder):
+    """Give the LoRA weights the dtype they were saved in.
+
+    PEFT upcasts 16-bit adapters to float32 when loading; the values are the same, but the sums then
+    round differently from the model that was trained, so logits would drift in the last digits.
+    """
+    from safetensors import safe_open
+
+    path = Path(folder, "adapter_model.safetensors")
+    if not path.exists():
+        return model
+    with safe_open(str(path), framework="pt") as saved:
+        dtypes = {saved.get_slice(key).get_dtype() for key in saved.keys()}
+    if len(dtypes) != 1:
+        return model
+    import torch
+
+    dtype = {"BF16": torch.bfloat16, "F16": torch.float16, "F32": torch.float32}.get(dtypes.pop())
+    for name, parameter in model.named_parameters():
+        if "lora_" in name and dtype is not None and parameter.dtype != dtype:
+            parameter.data = parameter.data.to(dtype)
+    return model
 
 
 def _check_base_exists(trained_on, folder):
@@ -115,8 +140,9 @@ def size_report(adapter_folder):
         spec = MODELS.get(trained_on.requested)
         base_mb = spec.params_b * 1e9 * 2 / 1e6 if spec else None
         how = "estimated: parameters x 2 bytes (16-bit)" if spec else "unknown"
-    return {"adapter": str(adapter_folder), "adapter_mb": round(adapter_mb, 3),
-            "base_model": trained_on.requested, "base_mb": round(base_mb, 3) if base_mb else None,
+    name = trained_on.requested + (" (its tiny stand-in)" if trained_on.tiny else "")
+    return {"adapter": str(adapter_folder), "adapter_mb": round(adapter_mb, 3), "base_model": name,
+            "base_mb": round(base_mb, 3) if base_mb else None,
             "base_size": how,
             "adapter_share": round(adapter_mb / base_mb, 4) if base_mb else None}
 

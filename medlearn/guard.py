@@ -192,3 +192,24 @@ def describe_guard(guard):
             f"accuracy {r.get('accuracy', 0):.0%} on {r.get('heldout_questions')} questions (declined "
             f"{r.get('declined_non_medical', 0) or 0:.0%} of non-medical, answered "
             f"{r.get('answered_medical', 0) or 0:.0%} of medical).")
+
+
+def offtopic_with_guard(result, guard):
+    """Off-topic rates when `guard` answers first: a declined question gets the refusal, others the
+    model's reply. `result` is what medlearn.evaluation.evaluate_offtopic returned (its examples)."""
+    from .evaluation.offtopic import offtopic_rates
+    from .refusal import REFUSAL_REPLY
+
+    examples = result["examples"]
+    replies = [e["reply"] if guard.allows(e["question"]) else REFUSAL_REPLY for e in examples]
+    return offtopic_rates([e["label"] for e in examples], replies)
+
+
+def default_guard(sample=True):
+    """The guard `medlearn chat/serve --guard` use: labelled questions (the shipped sample, or the Hub
+    source with sample=False) plus the medical questions of the shipped medquad and wikidoc samples,
+    which the benchmark showed keep it from declining medical questions it has no words for."""
+    from .data import prepare_dataset
+
+    medical = prepare_dataset(["medquad", "wikidoc"], sample=True, eval_fraction=0.1).train
+    return train_guard(sample=sample, extra_medical=medical)

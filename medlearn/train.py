@@ -115,7 +115,9 @@ def train(model_name, train_dataset, eval_dataset=None, run_name=None, resume=Fa
     eval_before = _evaluate(trainer) if eval_dataset is not None and not resume else None
     metrics = trainer.train(resume_from_checkpoint=_resume_point(paths["checkpoint_dir"], resume)).metrics
     eval_after = _evaluate(trainer) if eval_dataset is not None else None
-    return _finish(trainer, choice, config, precision, paths, run_name, metrics, eval_before, eval_after)
+    sources = sorted(set(train_dataset["source"])) if "source" in train_dataset.column_names else []
+    return _finish(trainer, choice, config, precision, paths, run_name, metrics, eval_before,
+                   eval_after, sources)
 
 
 def _default_run_name(choice):
@@ -149,12 +151,14 @@ def _evaluate(trainer):
     return round(trainer.evaluate()["eval_loss"], 4)
 
 
-def _finish(trainer, choice, config, precision, paths, run_name, metrics, eval_before, eval_after):
+def _finish(trainer, choice, config, precision, paths, run_name, metrics, eval_before, eval_after,
+            sources):
     from .plots import plot_all_runs
     from .tracking import build_stats, save_stats
 
     config_used = dict(dataclasses.asdict(config), precision_used=precision, model=choice.requested,
-                       source=choice.source, template=choice.template, run_name=run_name)
+                       source=choice.source, template=choice.template, run_name=run_name,
+                       datasets=sources)
     adapter_dir = paths["adapter_dir"]
     trainer.model.save_pretrained(adapter_dir)
     trainer.processing_class.save_pretrained(adapter_dir)

@@ -128,7 +128,7 @@ def test_an_adapter_folder_is_evaluated_as_the_fine_tuned_model(tiny, tmp_path):
     tokenizer.save_pretrained(tmp_path / "adapter")
     write_run_info(tmp_path / "adapter", choice)
     tuned = load_for_eval(str(tmp_path / "adapter"), 256, load_in_4bit=False, dtype=torch.float32)
-    assert tuned.label == "adapter (fine-tuned)" and tuned.choice.template == "llama-3"
+    assert tuned.label == tmp_path.name + " (fine-tuned)" and tuned.choice.template == "llama-3"
     split = Dataset.from_dict({"messages": [[{"role": "user", "content": "What is a fever?"},
                                              {"role": "assistant", "content": "A body temperature above 38 C."}]]})
     # A fresh LoRA adapter starts as a no-op (B = 0), so base and "fine-tuned" must agree exactly.

@@ -17,7 +17,7 @@ def configure(parser):
 
 def build_chat(args):
     """A Chat for the command-line options (shared with `medlearn serve`)."""
-    from ..guard import describe_guard, train_guard
+    from ..guard import default_guard, describe_guard
     from ..inference import SYSTEM_PROMPT, Chat, load_chat_model
     from ..notebook import on_gpu
 
@@ -27,7 +27,7 @@ def build_chat(args):
     model, tokenizer, choice = load_chat_model(args.model, args.max_length, load_in_4bit=not args.no_4bit)
     guard = None
     if args.guard:
-        guard = train_guard(sample=not on_gpu())
+        guard = default_guard(sample=not on_gpu())
         print(describe_guard(guard), file=sys.stderr)
     chat = Chat(model, tokenizer, choice.template, args.system or SYSTEM_PROMPT, args.max_length,
                 args.max_new_tokens, guard)

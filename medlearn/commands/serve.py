@@ -14,7 +14,7 @@ def configure(parser):
 
 
 def run(args):
-    from ..guard import train_guard
+    from ..guard import default_guard
     from ..inference import load_chat_model
     from ..notebook import on_gpu
     from ..webapp import build_app, launch
@@ -22,7 +22,7 @@ def run(args):
     if not 0 < args.port < 65536:
         raise ValueError(f"--port must be between 1 and 65535; got {args.port}.")
     model, tokenizer, choice = load_chat_model(args.model, args.max_length, load_in_4bit=not args.no_4bit)
-    guard = train_guard(sample=not on_gpu())
+    guard = default_guard(sample=not on_gpu())
     app = build_app(model, tokenizer, choice, guard, guard_on=args.guard,
                     max_new_tokens=args.max_new_tokens, max_context=args.max_length)
     launch(app, args.port, args.share, args.host, block=True)

@@ -22,8 +22,11 @@ class EvalModel:
     @property
     def label(self):
         """How the model is named in tables and plots; an adapter folder is marked as fine-tuned."""
-        requested = self.choice.requested
-        return Path(requested).name + " (fine-tuned)" if Path(requested).is_dir() else requested
+        folder = Path(self.choice.requested)
+        if not folder.is_dir():
+            return self.choice.requested
+        run = folder.parent.name if folder.name == "adapter" else folder.name  # outputs/RUN/adapter
+        return run + " (fine-tuned)"
 
 
 def load_for_eval(name_or_adapter, max_seq_length=2048, load_in_4bit=True, dtype=None):
