@@ -16,12 +16,7 @@ def build_parser():
         prog="medlearn", description="The medlearn course: fine-tune medical LLMs with Unsloth.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"medlearn.commands.{name}")
-        except ModuleNotFoundError as error:  # TEMPORARY while the course is being built
-            if error.name != f"medlearn.commands.{name}":
-                raise
-            continue
+        module = importlib.import_module(f"medlearn.commands.{name}")
         sub = subparsers.add_parser(name, help=module.HELP, description=module.HELP)
         module.configure(sub)
         sub.set_defaults(handler=module.run)
