@@ -46,6 +46,13 @@ def plot_loss_curves(csv_paths, out_png, labels=None, title="Training loss"):
     axes.set(xlabel="optimizer step", ylabel="loss", title=title)
     axes.grid(alpha=0.3)
     axes.legend(fontsize="small")
+    return save_figure(figure, out_png)
+
+
+def save_figure(figure, out_png):
+    """Save a matplotlib figure as a PNG (creating its folder) and free it; returns the path."""
+    import matplotlib.pyplot as plt
+
     figure.tight_layout()
     out_png = Path(out_png)
     out_png.parent.mkdir(parents=True, exist_ok=True)

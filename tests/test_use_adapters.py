@@ -3,21 +3,14 @@ import json
 import shutil
 
 import pytest
+from conftest import train_tiny_adapter
 
 from medlearn import adapters
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    import unsloth  # noqa: F401
-    from medlearn.data import prepare_dataset
-    from medlearn.demo import TINY_KNOBS
-    from medlearn.train import train
-
-    root = tmp_path_factory.mktemp("adapter_run")
-    knobs = dict(TINY_KNOBS, max_steps=5, save_steps=100, artifacts_dir=str(root / "artifacts"),
-                 output_dir=str(root / "outputs"))
-    return train("tiny-llama-3", prepare_dataset(["medquad"], sample=True).train, None, run_name="rt", **knobs)
+    return train_tiny_adapter(tmp_path_factory.mktemp("adapter_run"), "rt", max_steps=5)
 
 
 def logits(model, tokenizer):

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import train_tiny_adapter
 
 from medlearn import hub
 
@@ -13,16 +14,8 @@ FAKE_TOKEN = "hf_medlearnFAKEtoken0123456789abcdefXYZ"
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    import unsloth  # noqa: F401
-    from medlearn.data import prepare_dataset
-    from medlearn.demo import TINY_KNOBS
-    from medlearn.train import train
-
     root = tmp_path_factory.mktemp("hub_run")
-    knobs = dict(TINY_KNOBS, max_steps=4, save_steps=100, artifacts_dir=str(root / "artifacts"),
-                 output_dir=str(root / "outputs"))
-    result = train("tiny-llama-3", prepare_dataset(["medquad"], sample=True).train, None, run_name="hub", **knobs)
-    return result, root
+    return train_tiny_adapter(root, "hub", max_steps=4), root
 
 
 def files_containing(root, text):

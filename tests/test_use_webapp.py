@@ -8,6 +8,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import train_tiny_adapter
 
 from medlearn.inference import DISCLAIMER, DISCLAIMER_BLOCK, EMPTY_REPLY
 from medlearn import webapp
@@ -19,15 +20,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    import unsloth  # noqa: F401
-    from medlearn.data import prepare_dataset
-    from medlearn.demo import TINY_KNOBS
-    from medlearn.train import train
-
-    root = tmp_path_factory.mktemp("web_run")
-    knobs = dict(TINY_KNOBS, max_steps=4, save_steps=100, artifacts_dir=str(root / "artifacts"),
-                 output_dir=str(root / "outputs"))
-    return train("tiny-llama-3", prepare_dataset(["medquad"], sample=True).train, None, run_name="web", **knobs)
+    return train_tiny_adapter(tmp_path_factory.mktemp("web_run"), "web", max_steps=4)
 
 
 def free_port():

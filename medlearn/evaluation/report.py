@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from ..artifacts import write_json
+from ..plots import save_figure
 
 MCQ = ("pubmedqa", "medqa", "medmcqa")
 
@@ -84,12 +85,7 @@ def plot_results(results, out_png="artifacts/eval_comparison.png", title="Evalua
     for axis, (draw, chosen) in zip(axes[0], panels):
         draw(axis, chosen)
     figure.suptitle(title)
-    figure.tight_layout()
-    out_png = Path(out_png)
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out_png, dpi=110)
-    plt.close(figure)
-    return out_png
+    return save_figure(figure, out_png)
 
 
 def model_labels(results):
