@@ -114,28 +114,29 @@ def option_count(questions):
 def evaluate_heldout(evaluated, eval_dataset, max_length=2048, batch_size=4):
     """Held-out loss and perplexity of a model on an eval split (a Dataset with `messages`)."""
     from .heldout import heldout_loss
-    from .report import format_result
 
     result = heldout_loss(evaluated.model, evaluated.tokenizer, eval_dataset, evaluated.choice.template,
                           max_length, batch_size)
-    result.update(model=evaluated.label, model_source=evaluated.choice.source, scored_by="model",
-                  family=evaluated.choice.family, tiny=evaluated.choice.tiny, title="Held-out loss",
-                  created=time.strftime("%Y-%m-%d %H:%M:%S"))
-    print(format_result(result))
-    return result
+    return describe_and_print(result, evaluated, "Held-out loss")
 
 
 def evaluate_offtopic(evaluated, questions=None, batch_size=8, max_new_tokens=None, **load_options):
     """Share of non-medical questions declined and medical ones answered, on held-out labelled questions."""
     from .offtopic import load_offtopic_questions, offtopic_behaviour
-    from .report import format_result
 
     if questions is None:
         questions = load_offtopic_questions(**load_options)
     result = offtopic_behaviour(evaluated.model, evaluated.tokenizer, evaluated.choice.template, questions,
                                 batch_size, max_new_tokens)
+    return describe_and_print(result, evaluated, "Off-topic behaviour")
+
+
+def describe_and_print(result, evaluated, title):
+    """Stamp a result with the model that produced it, print its summary, and return it."""
+    from .report import format_result
+
     result.update(model=evaluated.label, model_source=evaluated.choice.source, scored_by="model",
-                  family=evaluated.choice.family, tiny=evaluated.choice.tiny, title="Off-topic behaviour",
+                  family=evaluated.choice.family, tiny=evaluated.choice.tiny, title=title,
                   created=time.strftime("%Y-%m-%d %H:%M:%S"))
     print(format_result(result))
     return result
