@@ -106,7 +106,7 @@ def train(model_name, train_dataset, eval_dataset=None, run_name=None, resume=Fa
         raise ValueError("The training set is empty: nothing to train on. Check the dataset "
                          "names and the cleaning report (medlearn data --stats).")
     choice = choose_model(model_name, use_tiny)
-    run_name = run_name or _default_run_name(choice)
+    run_name = run_name or default_run_name(choice.requested)
     paths = _run_paths(config, run_name)
     check_writable(config.artifacts_dir)
     model, tokenizer, precision = load_for_training(choice, config)
@@ -120,8 +120,9 @@ def train(model_name, train_dataset, eval_dataset=None, run_name=None, resume=Fa
                    eval_after, sources)
 
 
-def _default_run_name(choice):
-    return Path(choice.requested).name.replace(".", "_")
+def default_run_name(model_name):
+    """The run name train() uses when none is given: the model's short name, dots as underscores."""
+    return Path(model_name).name.replace(".", "_")
 
 
 def _run_paths(config, run_name):
