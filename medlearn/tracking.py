@@ -106,3 +106,33 @@ def build_stats(csv_path, train_metrics, config, eval_before=None, eval_after=No
 
 def save_stats(path, stats):
     write_json(path, stats)
+
+
+def run_summary(stats):
+    """One table row for a run: where and how long it trained, its memory and its losses."""
+    config = stats["config"]
+    before, after = stats.get("eval_loss_before"), stats.get("eval_loss_after")
+    return {
+        "run": config["run_name"], "model": config["model"], "machine": stats["gpu_name"] or "CPU",
+        "precision": config["precision_used"], "steps": stats["steps"],
+        "seconds": round(stats["runtime_seconds"], 1),
+        "peak_memory_gb": stats.get("peak_gpu_memory_reserved_gb", stats.get("peak_rss_gb")),
+        "final_loss": round(stats["final_loss"], 4) if stats["final_loss"] is not None else None,
+        "eval_before": before, "eval_after": after,
+        "eval_drop": round(before - after, 4) if before is not None and after is not None else None,
+    }
+
+
+def summarize_runs(runs):
+    """A DataFrame, one row per run; `runs` holds TrainResults, stats dicts or stats JSON paths."""
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    rows = []
+    for run in runs:
+        if isinstance(run, (str, Path)):
+            run = json.loads(Path(run).read_text())
+        rows.append(run_summary(getattr(run, "stats", run)))
+    return pd.DataFrame(rows).set_index("run")
