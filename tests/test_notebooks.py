@@ -75,6 +75,18 @@ def committed_state_problems(nb):
     return problems
 
 
+def machine_path_problems(nb):
+    """Stored outputs must read the same on every machine: no absolute paths of this one."""
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        text = "".join(str(output.get("text", "")) + str(output.get("data", {}).get("text/plain", ""))
+                       for output in cell.get("outputs", []))
+        for prefix in (str(REPO), "/tmp/", "/root/", "/home/"):
+            if prefix in text:
+                problems.append(f"cell {index} stored output contains the machine path {prefix!r}")
+    return problems
+
+
 def secret_problems(raw_text):
     return [f"a Hugging Face token-like string {match[:6]}... is in the notebook"
             for match in TOKEN.findall(raw_text)]
@@ -94,7 +106,8 @@ def test_notebook_is_valid_and_ready_for_learners(notebook_path):
     nb = nbformat.reads(raw, as_version=4)
     nbformat.validate(nb)
     problems = (badge_and_lesson_problems(nb, notebook_path.name, REPO / "lessons")
-                + install_cell_problems(nb) + committed_state_problems(nb) + secret_problems(raw))
+                + install_cell_problems(nb) + committed_state_problems(nb)
+                + machine_path_problems(nb) + secret_problems(raw))
     assert not problems, f"{notebook_path.name}:\n  " + "\n  ".join(problems)
 
 
@@ -105,6 +118,8 @@ def test_the_checks_catch_a_broken_notebook(tmp_path):
         nbformat.v4.new_code_cell("print('no install cell')", execution_count=3,
                                   outputs=[nbformat.v4.new_output("stream", text="hi\n")]),
         nbformat.v4.new_code_cell(CHECK + "\nprint(1)"),
+        nbformat.v4.new_code_cell(CHECK, execution_count=1, outputs=[
+            nbformat.v4.new_output("stream", text=f"read {REPO}/data/x.jsonl\n")]),
     ])
     (tmp_path / "99_broken.md").write_text("no link back")
     problems = badge_and_lesson_problems(nb, "99_broken.ipynb", tmp_path)
@@ -114,5 +129,6 @@ def test_the_checks_catch_a_broken_notebook(tmp_path):
     committed = committed_state_problems(nb)
     assert any("not marked" in p for p in committed) and any("execution count" in p for p in committed)
     assert any("no stored output" in p for p in committed) and any("unrun" in p for p in committed)
+    assert any("machine path" in p for p in machine_path_problems(nb))
     assert secret_problems('"token": "hf_' + "aB3" * 12 + '"')
     assert not secret_problems("hf_hub_download and HF_HUB_OFFLINE are fine")

@@ -101,8 +101,10 @@ def read_rows(spec, sample, path, split):
     if path is not None:
         return read_file(spec, Path(path)), str(path), split or "file"
     if sample:
+        # Named relative to the repository, so printed reports read the same on every machine.
+        shown = sample_path(spec.name).relative_to(DATA_DIR.parent)
         return load_dataset("json", data_files=str(sample_path(spec.name)), split="train"), \
-            str(sample_path(spec.name)), "sample"
+            str(shown), "sample"
     split = split or spec.split
     return load_dataset(spec.hub_id, spec.config, split=split), spec.hub_id, split
 
