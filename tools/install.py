@@ -52,6 +52,8 @@ def install_cpu():
     pip(*torch)  # the CPU wheel; installed first so nothing later asks for a CUDA build
     pip("--no-deps", *unsloth)  # its own list names xformers/triton/torchvision (CUDA)
     pip(*rest, *torch)  # torch named again so pip keeps the CPU build
+    print("(pip may list unsloth's GPU-only dependencies (triton, xformers, torchvision, ...) as "
+          "missing: expected on a CPU machine, where Unsloth falls back to transformers + PEFT.)")
     pip("--no-deps", "-e", str(REPO))
 
 
