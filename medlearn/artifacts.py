@@ -1,7 +1,9 @@
 """Files a run leaves behind, written so that an interruption never truncates or duplicates them.
 
 Every write goes to a temporary file in the same folder and is then renamed over the target:
-a rename is atomic, so a reader (or a resumed run) sees either the old file or the new one.
+a rename is atomic, so a reader (or a resumed run) sees either the old file or the new one. A
+killed process (a Colab disconnect) cannot tear such a file. There is no fsync: it would guard
+against a crash of the whole machine, at a cost on every logging step (Google Drive mounts too).
 """
 import csv
 import io
@@ -22,8 +24,6 @@ def write_atomic(path, text):
     try:
         with os.fdopen(fd, "w", newline="") as handle:
             handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
