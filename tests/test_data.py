@@ -39,7 +39,7 @@ def turns_are_valid(messages, require_answer=True):
 def test_every_sample_loads_to_the_conversation_schema(name, split):
     source = SOURCES[name]
     rows = load_source(name, sample=True, split=split)
-    assert rows.features == conversation_features(with_label=not source.has_answers)
+    assert rows.features == conversation_features(not source.has_answers, source.kept_columns.values())
     assert set(rows["source"]) == {name}
     cleaned, report = clean(rows, require_answer=source.has_answers)
     assert report.rows_read == len(rows) and report.rows_kept == len(cleaned) > 0
@@ -262,3 +262,12 @@ def test_cli_list_and_learner_errors():
     result = medlearn("--dataset", "umls")
     assert result.returncode == 2 and "UMLS Metathesaurus License" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_medtuned_keeps_its_task_set_beside_our_source_name():
+    rows = load_source("medtuned", sample=True, split="validation")
+    assert set(rows.column_names) == {"messages", "source", "task"}
+    assert set(rows["source"]) == {"medtuned"}
+    assert {"NCBI-disease", "MedNLI", "PubMedQA"} <= set(rows["task"])
+    cleaned, _ = clean(rows)
+    assert "task" in cleaned.column_names

@@ -19,14 +19,16 @@ MAPPING_KEYS = ("system", "user", "assistant", "messages")
 TERM_QUESTION = string.Template("What is $term?")
 
 
-def conversation_features(with_label=False):
-    """The one schema every loader returns (plus `label` for the labelled questions)."""
+def conversation_features(with_label=False, kept=()):
+    """The one schema every loader returns (plus `label` for the labelled questions, and any
+    published columns a source keeps, such as MedTuned's task set)."""
     from datasets import Features, List, Value
 
     columns = {"messages": List({"role": Value("string"), "content": Value("string")}),
                "source": Value("string")}
     if with_label:
         columns["label"] = Value("int64")
+    columns.update({name: Value("string") for name in kept})
     return Features(columns)
 
 
@@ -48,7 +50,7 @@ def load_source(name, sample=False, path=None, split="train", limit=None):
     check_columns(table, source.columns, where)
     if limit is not None:
         table = table.select(range(min(int(limit), len(table))))
-    return convert(table, source.kind, source.mapping, source.name)
+    return convert(table, source.kind, source.mapping, source.name, source.kept_columns)
 
 
 def load_file(path, mapping, source=None):
@@ -152,14 +154,26 @@ def check_mapping(mapping, table, path):
     return expected
 
 
-def convert(table, kind, mapping, source_name):
-    """Batched map from published columns to (messages, source)."""
+def convert(table, kind, mapping, source_name, kept_columns=None):
+    """Batched map from published columns to (messages, source), plus the columns a source keeps."""
     converters = {"fields": _fields_batch, "sharegpt": _turns_batch, "term": _term_batch,
                   "questions": _questions_batch}
-    return table.map(converters[kind], batched=True, remove_columns=table.column_names,
+    kept_columns = kept_columns or {}
+    # Renamed first: MedTuned's published `source` would otherwise collide with ours.
+    mapping = {role: _renamed(columns, kept_columns) for role, columns in mapping.items()}
+    table = table.rename_columns(kept_columns)
+    kept = list(kept_columns.values())
+    return table.map(converters[kind], batched=True,
+                     remove_columns=[c for c in table.column_names if c not in kept],
                      fn_kwargs={"mapping": mapping, "source_name": source_name},
-                     features=conversation_features(with_label=kind == "questions"),
+                     features=conversation_features(kind == "questions", kept),
                      desc=f"Converting {source_name}", load_from_cache_file=False)
+
+
+def _renamed(columns, renames):
+    if isinstance(columns, list):
+        return [renames.get(column, column) for column in columns]
+    return renames.get(columns, columns)
 
 
 def _fields_batch(batch, mapping, source_name):

@@ -34,6 +34,7 @@ class Source:
     has_answers: bool = True
     notes: str = ""
     dropped_columns: tuple = field(default=())  # published columns not used, and why (see notes)
+    kept_columns: dict = field(default_factory=dict)  # published column -> our column, carried along
 
     def sample_path(self, split="train"):
         if split not in self.sample_files:
@@ -124,10 +125,11 @@ SOURCES = {source.name: source for source in [
         {"system": "instruction", "user": "input", "assistant": "output"},
         "CC BY-NC 4.0 (non-commercial)", _OPEN,
         200_000, {"train": "medtuned-train.parquet", "validation": "medtuned-validation.parquet"},
-        splits=("train", "validation"),
+        splits=("train", "validation"), kept_columns={"source": "task"},
         notes="The task instruction changes per row, so it becomes the system turn (templates "
               "without a system role merge it into the user turn). The published `source` column "
-              "names the original task set; our `source` column is 'medtuned'. Row count approximate."),
+              "names the original task set and is kept as `task`; our `source` column is "
+              "'medtuned'. Row count approximate."),
     Source(
         "finetome", "mlabonne/FineTome-100k",
         "General instruction-following conversations, mixed in so the model keeps chatting well.",
