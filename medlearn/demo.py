@@ -42,10 +42,11 @@ def run_demo(models=DEMO_MODELS, sources=DEMO_SOURCES, sample=True, artifacts_di
 
 def _train_one(model_name, data, artifacts_dir, output_dir, knobs):
     from .inference import generate_reply
+    from .models import choose_model
     from .train import train
 
-    tiny = model_name.startswith("tiny-")
-    run_knobs = dict(TINY_KNOBS if tiny else {}, **knobs)
+    # A registry name on a CPU also trains a tiny model: it needs the tiny knobs too.
+    run_knobs = dict(TINY_KNOBS if choose_model(model_name).tiny else {}, **knobs)
     result = train(model_name, data.train, data.eval, run_name=model_name.replace(".", "_"),
                    artifacts_dir=artifacts_dir, output_dir=output_dir, **run_knobs)
     stats = result.stats
