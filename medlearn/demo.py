@@ -26,7 +26,7 @@ def run_demo(models=DEMO_MODELS, sources=DEMO_SOURCES, sample=True, artifacts_di
     print(f"[1/3] Loading and cleaning {', '.join(sources)} ({'shipped samples' if sample else 'Hub'})")
     data = prepare_dataset(list(sources), sample=sample)
     print(f"      train {len(data.train)} rows, eval {len(data.eval)} rows")
-    for report in data.reports:
+    for report in data.reports.values():
         print(f"      {report}")
     rows = []
     for index, model_name in enumerate(models, start=1):

@@ -42,5 +42,6 @@ def test_demo_trains_reports_and_answers(tmp_path, capsys):
     assert row["steps"] == 4 and row["eval_after"] < row["eval_before"]
     assert isinstance(row["answer"], str) and row["answer"]
     assert "[3/3] Done" in printed and "tiny-llama-3 answers" in printed
+    assert "medquad: read" in printed  # the cleaning report of each source, not just its name
     assert {p.name for p in (tmp_path / "a").iterdir()} >= {
         "tiny-llama-3_loss.csv", "trainer_stats_tiny-llama-3.json", "tiny-llama-3_loss.png", "all_models.png"}
