@@ -40,12 +40,16 @@ def plot_loss_curves(csv_paths, out_png, labels=None, title="Training loss"):
     if not csv_paths:
         raise ValueError("No loss CSVs given to plot.")
     labels = labels or [label_for(p) for p in csv_paths]
-    figure, axes = plt.subplots(figsize=(8, 4.5))
+    many = len(csv_paths) > 3  # then the legend goes beside the axes, not over the curves
+    figure, axes = plt.subplots(figsize=(11, 5) if many else (8, 4.5))
     for path, label, color in zip(csv_paths, labels, _colors(len(csv_paths))):
         _draw_run(axes, read_loss_csv(path), label, color)
     axes.set(xlabel="optimizer step", ylabel="loss", title=title)
     axes.grid(alpha=0.3)
-    axes.legend(fontsize="small")
+    if many:
+        axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    else:
+        axes.legend(fontsize="small")
     return save_figure(figure, out_png)
 
 
