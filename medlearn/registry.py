@@ -50,6 +50,10 @@ MODELS = {
                   "google/gemma-2-2b-it", "gemma", "gemma", True, 2.6, True, True),
         ModelSpec("gemma-1.1-7b-it", "unsloth/gemma-1.1-7b-it-bnb-4bit",
                   "google/gemma-1.1-7b-it", "gemma", "gemma", True, 8.5, True, True),
+        ModelSpec("gemma-3-1b-it", "unsloth/gemma-3-1b-it-bnb-4bit",
+                  "google/gemma-3-1b-it", "gemma", "gemma", True, 1.0, True, False,
+                  "Text-only Gemma 3. Its activations overflow in fp16: on a T4 (no bf16) it trains "
+                  "in float32, which a 1B model can afford."),
         ModelSpec("starling-lm-7b-alpha", "berkeley-nest/Starling-LM-7B-alpha",
                   "berkeley-nest/Starling-LM-7B-alpha", "openchat", "openchat", True, 7.2, True, True,
                   "No pre-quantized repo: bitsandbytes quantizes it to 4-bit while loading."),

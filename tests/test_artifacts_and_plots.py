@@ -88,3 +88,30 @@ def test_plot_rejects_a_csv_without_loss(tmp_path):
     bad.write_text("epoch,accuracy\n1,0.5\n")
     with pytest.raises(ValueError, match="no step or loss column"):
         read_loss_csv(bad)
+
+
+def test_precision_on_a_t4_is_fp16_except_for_models_that_overflow(monkeypatch):
+    import torch
+
+    from medlearn.registry import get_model
+    from medlearn.train import choose_precision
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)  # a T4
+    config = build_config()
+    assert choose_precision(config, get_model("llama-3.1-8b-instruct").fp16_safe) == "fp16"
+    assert choose_precision(config, get_model("gemma-3-1b-it").fp16_safe) == "fp32"
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)  # an A100 / L4
+    assert choose_precision(config, get_model("gemma-3-1b-it").fp16_safe) == "bf16"
+    assert choose_precision(build_config(precision="fp32"), True) == "fp32"
+
+
+def test_4bit_on_a_cpu_without_the_kernels_says_what_to_change(monkeypatch):
+    import unsloth  # noqa: F401
+    import unsloth_zoo.cpu.runtime as runtime
+
+    from medlearn.models import check_4bit_supported
+
+    monkeypatch.setattr(runtime, "cpu_bnb_4bit_supported", lambda: False)
+    with pytest.raises(RuntimeError, match="load_in_4bit=False"):
+        check_4bit_supported()
