@@ -271,3 +271,12 @@ def test_medtuned_keeps_its_task_set_beside_our_source_name():
     assert {"NCBI-disease", "MedNLI", "PubMedQA"} <= set(rows["task"])
     cleaned, _ = clean(rows)
     assert "task" in cleaned.column_names
+
+
+def test_qa_table_shows_first_question_and_answer_with_word_counts():
+    from medlearn.data import to_qa_table
+
+    table = to_qa_table(load_source("medquad", sample=True, limit=3))
+    assert list(table.columns) == ["question", "answer", "question_words", "answer_words"]
+    assert len(table) == 3 and (table.answer_words > 0).all()
+    assert table.question_words[0] == len(table.question[0].split())
