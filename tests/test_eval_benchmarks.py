@@ -193,3 +193,14 @@ def test_cli_wrong_schema_file_is_a_clear_error(capsys, tmp_path):
     with pytest.raises(SystemExit):
         main(["eval", "--baseline", "random", "--benchmark", "medmcqa", "--path", str(path)])
     assert "missing field 'opb', 'opc', 'opd', 'cop'" in capsys.readouterr().err
+
+
+def test_wilson_interval_is_wide_for_small_samples_and_refuses_none():
+    from medlearn.evaluation import wilson_interval
+
+    low, high = wilson_interval(12, 24)
+    assert low < 0.5 < high and round(high - low, 2) == 0.37  # 24 questions: +-19 points
+    low, high = wilson_interval(2092, 4183)
+    assert high - low < 0.031
+    with pytest.raises(ValueError, match="n=0"):
+        wilson_interval(0, 0)

@@ -7,13 +7,13 @@ report (JSON and plot), evaluate (one call per notebook step).
 """
 from .baselines import BASELINES, baselines_for, majority_baseline, random_baseline
 from .benchmarks import BENCHMARKS, Benchmark, get_benchmark, load_benchmark, read_pubmedqa_test_ids
-from .evaluate import (EvalModel, evaluate_baseline, evaluate_benchmark, evaluate_heldout, evaluate_offtopic,
-                       load_for_eval)
-from .metrics import accuracy, macro_f1
+from .evaluate import (EvalModel, evaluate_all, evaluate_baseline, evaluate_benchmark, evaluate_heldout,
+                       evaluate_offtopic, load_for_eval)
+from .metrics import accuracy, macro_f1, wilson_interval
 from .report import format_result, load_results, plot_results, save_result
 
 __all__ = ["BASELINES", "BENCHMARKS", "Benchmark", "EvalModel", "accuracy", "baselines_for",
-           "evaluate_baseline", "evaluate_benchmark", "evaluate_heldout", "evaluate_offtopic",
+           "evaluate_all", "evaluate_baseline", "evaluate_benchmark", "evaluate_heldout", "evaluate_offtopic",
            "format_result", "get_benchmark", "load_benchmark", "load_for_eval", "load_results",
            "macro_f1", "majority_baseline", "plot_results", "random_baseline", "read_pubmedqa_test_ids",
-           "save_result"]
+           "save_result", "wilson_interval"]

@@ -140,3 +140,31 @@ def describe_and_print(result, evaluated, title):
                   created=time.strftime("%Y-%m-%d %H:%M:%S"))
     print(format_result(result))
     return result
+
+
+def evaluate_all(name_or_adapter, eval_dataset, benchmarks, run, artifacts_dir="artifacts",
+                 load_in_4bit=True, offtopic_options=None, progress=False):
+    """Every measurement of one model (held-out loss, each benchmark, off-topic), each saved as
+    artifacts/eval_{run}_{benchmark}.json; frees the model afterwards. Returns the saved paths.
+
+    Freeing matters on a T4: a base and a fine-tuned 8B model at once would not fit in 15 GB.
+    """
+    import gc
+
+    from .report import save_result
+
+    evaluated = load_for_eval(name_or_adapter, load_in_4bit=load_in_4bit)
+    results = [evaluate_heldout(evaluated, eval_dataset)]
+    results += [evaluate_benchmark(evaluated, bench, progress=progress) for bench in benchmarks]
+    results.append(evaluate_offtopic(evaluated, **(offtopic_options or {})))
+    del evaluated
+    gc.collect()
+    _empty_cuda_cache()
+    return [save_result(r, artifacts_dir, run=f"{run}_{r['benchmark']}") for r in results]
+
+
+def _empty_cuda_cache():
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()

@@ -29,3 +29,18 @@ def check_same_length(golds, preds):
         raise ValueError("No questions to score: the gold label list is empty.")
     if len(golds) != len(preds):
         raise ValueError(f"{len(preds)} predictions for {len(golds)} gold labels; they must match one to one.")
+
+
+def wilson_interval(correct, n, z=1.96):
+    """A rough 95% interval for an accuracy of correct/n (Wilson score interval).
+
+    Small benchmark samples have wide intervals: a 2-point change on 24 questions means nothing.
+    """
+    import math
+
+    if n <= 0:
+        raise ValueError(f"An interval needs at least one question; n={n}.")
+    p = correct / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
