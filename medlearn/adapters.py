@@ -54,7 +54,7 @@ def adapter_base(folder):
     return ModelChoice(**check_adapter_folder(folder)["choice"])
 
 
-def load_adapter(folder, base=None, max_seq_length=2048, load_in_4bit=True):
+def load_adapter(folder, base=None, max_seq_length=2048, load_in_4bit=True, dtype=None):
     """(model with the adapter, tokenizer, ModelChoice) from an adapter folder.
 
     base: another model name to put the adapter on (same family and size only); by default the
@@ -67,14 +67,14 @@ def load_adapter(folder, base=None, max_seq_length=2048, load_in_4bit=True):
     choice = ModelChoice(str(folder), str(folder), trained_on.family, trained_on.template, trained_on.tiny)
     if base is None:
         _check_base_exists(trained_on, folder)
-        model, tokenizer = load_model(choice, max_seq_length, load_in_4bit)
+        model, tokenizer = load_model(choice, max_seq_length, load_in_4bit, dtype)
         return keep_saved_dtype(model, folder), prepare_tokenizer(tokenizer, choice.template), choice
     target = choose_model(base)
     if target.family != trained_on.family:
         raise ValueError(f"The adapter in {folder} was trained on {trained_on.requested} ({trained_on.family} "
                          f"family), so it cannot go on {base} ({target.family} family): the layers differ. "
                          f"Load it onto a {trained_on.family} model, or leave base out.")
-    model, tokenizer = load_model(target, max_seq_length, load_in_4bit)
+    model, tokenizer = load_model(target, max_seq_length, load_in_4bit, dtype)
     model = keep_saved_dtype(_attach(model, folder, base), folder)
     return model, prepare_tokenizer(tokenizer, choice.template), choice
 

@@ -202,14 +202,18 @@ def strip_disclaimer(answer):
     return answer[:-len(DISCLAIMER_BLOCK)] if answer.endswith(DISCLAIMER_BLOCK) else answer
 
 
-def load_chat_model(name_or_adapter, max_seq_length=2048, load_in_4bit=True):
-    """(model, tokenizer with its family template, ModelChoice) for a model name or adapter folder."""
+def load_chat_model(name_or_adapter, max_seq_length=2048, load_in_4bit=True, dtype=None):
+    """(model, tokenizer with its family template, ModelChoice) for a model name or adapter folder.
+
+    The one loader for using a model: chat, the web page and evaluation all come through here.
+    """
     from .adapters import load_adapter, looks_like_adapter
     from .models import choose_model_or_adapter, load_model
     from .templates import prepare_tokenizer
 
     if looks_like_adapter(name_or_adapter):
-        return load_adapter(name_or_adapter, max_seq_length=max_seq_length, load_in_4bit=load_in_4bit)
+        return load_adapter(name_or_adapter, max_seq_length=max_seq_length, load_in_4bit=load_in_4bit,
+                            dtype=dtype)
     choice = choose_model_or_adapter(name_or_adapter)
-    model, tokenizer = load_model(choice, max_seq_length, load_in_4bit)
+    model, tokenizer = load_model(choice, max_seq_length, load_in_4bit, dtype)
     return model, prepare_tokenizer(tokenizer, choice.template), choice

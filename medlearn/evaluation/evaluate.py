@@ -33,15 +33,12 @@ def load_for_eval(name_or_adapter, max_seq_length=2048, load_in_4bit=True, dtype
     """Load a model name or a saved adapter folder for evaluation, with its family's chat template."""
     from unsloth import FastLanguageModel  # first: it patches transformers and PEFT
 
-    from ..models import choose_model_or_adapter, load_model
-    from ..templates import prepare_tokenizer
+    from ..inference import load_chat_model
 
-    choice = choose_model_or_adapter(name_or_adapter)
-    model, tokenizer = load_model(choice, max_seq_length, load_in_4bit, dtype)
-
+    model, tokenizer, choice = load_chat_model(name_or_adapter, max_seq_length, load_in_4bit, dtype)
     FastLanguageModel.for_inference(model)  # eval mode and Unsloth's fast inference path on a GPU
     print(f"Evaluating {choice.describe()}")
-    return EvalModel(model, prepare_tokenizer(tokenizer, choice.template), choice)
+    return EvalModel(model, tokenizer, choice)
 
 
 def as_benchmark(benchmark, **load_options):
