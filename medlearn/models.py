@@ -15,6 +15,9 @@ class ModelChoice:
     tiny: bool  # True when a tiny offline model stands in
 
     def describe(self):
+        if Path(self.requested).is_dir():  # an adapter folder saved by medlearn
+            base = f"the tiny offline {self.family} model" if self.tiny else f"a {self.family} model"
+            return f"LoRA adapter {self.requested} on {base} (template {self.template})"
         if self.tiny and self.requested.startswith(TINY_PREFIX):
             return f"{self.requested} (tiny offline {self.family} model, template {self.template})"
         if self.tiny:
