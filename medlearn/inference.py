@@ -37,14 +37,6 @@ class ReplyInfo:
     stop_reason: str = ""  # "stop token" (the turn ended) or "length" (max_new_tokens reached)
 
 
-def encode_prompt(tokenizer, template, messages):
-    """The rendered generation prompt as token ids (the template writes BOS; no second one)."""
-    from .templates import render
-
-    prompt = render(tokenizer, messages, template, add_generation_prompt=True)
-    return tokenizer(prompt, add_special_tokens=False).input_ids
-
-
 def stream_reply(model, tokenizer, template, messages, max_new_tokens=256, info=None):
     """Yield the reply's text piece by piece as the model writes it; greedy, stops at stop tokens."""
     import threading
@@ -52,9 +44,9 @@ def stream_reply(model, tokenizer, template, messages, max_new_tokens=256, info=
     import torch
     from transformers import TextIteratorStreamer
 
-    from .templates import stop_token_ids
+    from .templates import encode_prompt, stop_token_ids
 
-    ids = torch.tensor([encode_prompt(tokenizer, template, messages)], device=model.device)
+    ids = torch.tensor([encode_prompt(tokenizer, messages, template)], device=model.device)
     stops = stop_token_ids(tokenizer, template)
     streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
     result = {}
@@ -103,6 +95,8 @@ def fit_history(tokenizer, template, messages, max_context, max_new_tokens):
     Returns (kept messages, number of turns dropped). A system prompt and the newest user message
     always stay; if they alone do not fit, MessageTooLongError says by how much.
     """
+    from .templates import encode_prompt
+
     system = messages[:1] if messages and messages[0]["role"] == "system" else []
     turns = messages[len(system):]
     budget = max_context - max_new_tokens
@@ -112,7 +106,7 @@ def fit_history(tokenizer, template, messages, max_context, max_new_tokens):
     dropped = 0
     while True:
         kept = system + turns[2 * dropped:]
-        length = len(encode_prompt(tokenizer, template, kept))
+        length = len(encode_prompt(tokenizer, kept, template))
         if length <= budget:
             return kept, dropped
         if len(kept) == len(system) + 1:  # only the newest user message is left

@@ -7,7 +7,8 @@ from medlearn.evaluation import (BENCHMARKS, accuracy, baselines_for, evaluate_b
                                  load_results, macro_f1, plot_results, read_pubmedqa_test_ids, save_result)
 from medlearn.evaluation.benchmarks import sample_path
 from medlearn.evaluation.offtopic import offtopic_rates
-from medlearn.evaluation.prompts import build_question_message, encode_prompt
+from medlearn.evaluation.prompts import build_question_message
+from medlearn.templates import encode_prompt
 from medlearn.refusal import REFUSAL_REPLY, is_refusal
 from medlearn.registry import MODELS
 

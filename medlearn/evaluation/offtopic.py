@@ -44,8 +44,7 @@ def generate_replies(model, tokenizer, template, texts, max_new_tokens, batch_si
     """Greedy replies to single-question conversations, batched with left padding."""
     import torch
 
-    from ..templates import stop_token_ids
-    from .prompts import encode_prompt
+    from ..templates import encode_prompt, stop_token_ids
     from .scoring import left_pad, pad_token_id
 
     stops = stop_token_ids(tokenizer, template)

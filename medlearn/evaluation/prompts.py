@@ -40,13 +40,6 @@ def reply_choices(item, lettered=True, style="letter"):
     return list(item["options"])
 
 
-def encode_prompt(tokenizer, messages, template):
-    """Token ids of the rendered prompt, ending with the generation prompt (one BOS, from the template)."""
-    from ..templates import tokenize_conversation
-
-    return tokenize_conversation(tokenizer, messages, template, add_generation_prompt=True)["input_ids"]
-
-
 def encode_reply(tokenizer, messages, reply, template, prompt_ids, stop_ids):
     """Token ids of `reply` exactly as they follow the prompt when the template renders the answer.
 

@@ -14,7 +14,8 @@ one per option) instead of re-running the prompt for each option.
 import time
 from dataclasses import dataclass
 
-from .prompts import build_question_message, encode_prompt, encode_reply, reply_choices
+from ..templates import encode_prompt
+from .prompts import build_question_message, encode_reply, reply_choices
 
 
 @dataclass

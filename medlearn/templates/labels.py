@@ -46,6 +46,15 @@ def response_masker(tokenizer, template):
                                    return_function=True)
 
 
+def encode_prompt(tokenizer, messages, template):
+    """Token ids of the generation prompt for `messages`: the prompt a model answers at inference.
+
+    The template already writes BOS, so the tokenizer must not add a second one.
+    """
+    text = render(tokenizer, messages, template, add_generation_prompt=True)
+    return tokenizer(text, add_special_tokens=False).input_ids
+
+
 def tokenize_conversation(tokenizer, messages, template, max_length=None, add_generation_prompt=False):
     """input_ids, attention_mask and labels (-100 outside assistant replies) for one conversation.
 
@@ -54,8 +63,7 @@ def tokenize_conversation(tokenizer, messages, template, max_length=None, add_ge
     """
     spec = get_template(template)
     if add_generation_prompt:
-        text = render(tokenizer, messages, spec, add_generation_prompt=True)
-        ids = tokenizer(text, add_special_tokens=False).input_ids
+        ids = encode_prompt(tokenizer, messages, spec)
         labels = [IGNORE] * len(ids)
     else:
         ids = tokenizer(training_text(tokenizer, messages, spec)).input_ids
