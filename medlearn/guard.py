@@ -4,8 +4,8 @@ Two tools, measured separately (benchmarks/bench_refusal.py):
 
 1. A training mix. `add_refusal_examples` adds rows whose user turn is a non-medical question from
    the labelled medical-questions source and whose answer is medlearn.refusal.REFUSAL_REPLY. The
-   questions come from the train side of the same split that evaluation holds out (seed 3407,
-   20% held out), so the off-topic metric never sees a question the model trained on.
+   questions come from the train side of medlearn.data.split_labelled_questions, whose other side
+   the off-topic evaluation scores, so it never sees a question the model trained on.
 
 2. A guard at inference. `train_guard` fits a logistic regression in torch on bag-of-words features
    of the same train side: lower-cased words, word pairs and 4-character pieces of words (so "ache"
@@ -19,20 +19,7 @@ import zlib
 from dataclasses import dataclass, field
 
 HASH_BUCKETS = 2 ** 20  # hashed feature ids; only those seen in training get a weight
-EVAL_FRACTION, SPLIT_SEED = 0.2, 3407  # the split medlearn.evaluation.offtopic holds out
 REFUSAL_SOURCE = "refusal"
-
-
-def labelled_split(sample=False, path=None, eval_fraction=EVAL_FRACTION, seed=SPLIT_SEED):
-    """The labelled questions split as the off-topic evaluation splits them: DatasetDict(train, eval)."""
-    from datasets import Dataset
-
-    from .data import load_labelled_questions, split_train_eval
-
-    labelled = load_labelled_questions(sample=sample, path=path)
-    rows = [{"messages": [{"role": "user", "content": text}], "text": text, "label": int(label)}
-            for text, label in zip(labelled["text"], labelled["label"])]
-    return split_train_eval(Dataset.from_list(rows), eval_fraction, seed)
 
 
 def refusal_rows(questions):
@@ -64,7 +51,9 @@ def add_refusal_examples(train_dataset, share=0.1, sample=False, path=None, seed
 
     if train_dataset is None or len(train_dataset) == 0:
         raise ValueError("add_refusal_examples needs a non-empty training set to add refusals to.")
-    split = labelled_split(sample=sample, path=path)["train"]
+    from .data import split_labelled_questions
+
+    split = split_labelled_questions(sample=sample, path=path)["train"]
     non_medical = [text for text, label in zip(split["text"], split["label"]) if label == 0]
     wanted = refusal_count(len(train_dataset), share)
     refusals = refusal_rows(non_medical)
@@ -156,7 +145,9 @@ def train_guard(sample=False, path=None, extra_medical=None, threshold=0.5, epoc
     extra_medical: a Dataset with `messages` (e.g. your medical training set): its user questions
     are added as medical examples, which the labelled source alone has few of in the sample.
     """
-    split = labelled_split(sample=sample, path=path)
+    from .data import split_labelled_questions
+
+    split = split_labelled_questions(sample=sample, path=path)
     texts, labels = list(split["train"]["text"]), list(split["train"]["label"])
     extra = medical_questions(extra_medical)
     index, weights, bias = fit_logistic(texts + extra, labels + [1] * len(extra), epochs, seed=seed)

@@ -2,6 +2,7 @@
 import pytest
 
 from medlearn import guard
+from medlearn.data import split_labelled_questions
 from medlearn.refusal import REFUSAL_REPLY, is_refusal
 
 
@@ -54,7 +55,7 @@ def test_a_share_larger_than_the_questions_allow_is_reported_not_hidden(medical_
 
 def test_guard_is_trained_and_scored_on_disjoint_questions(topic_guard):
     report = topic_guard.report
-    split = guard.labelled_split(sample=True)
+    split = split_labelled_questions(sample=True)
     assert report["heldout_questions"] == len(split["eval"]) and report["train_questions"] == len(split["train"])
     assert 0 <= report["accuracy"] <= 1
     # It learned its training questions: every one is on the right side of the threshold.
@@ -76,7 +77,7 @@ def test_guard_declines_before_the_model_is_called(topic_guard):
         def __getattr__(self, name):
             raise AssertionError(f"the model was used ({name}) for a declined question")
 
-    train = guard.labelled_split(sample=True)["train"]
+    train = split_labelled_questions(sample=True)["train"]
     question = next(q for q, label in zip(train["text"], train["label"]) if label == 0)
     assert not topic_guard.allows(question)
     chat = Chat(NoModel(), None, "llama-3", max_context=512, guard=topic_guard)

@@ -12,9 +12,9 @@ from .clean import CleanReport, clean, clean_text, normalize_text
 from .loaders import load_file, load_labelled_questions, load_source
 from .mix import PreparedData, mix, prepare_dataset
 from .sources import RESTRICTED, SOURCES, RestrictedDatasetError, get_source
-from .split import split_train_eval
+from .split import split_labelled_questions, split_train_eval
 from .tables import to_qa_table
 
 __all__ = ["SOURCES", "RESTRICTED", "RestrictedDatasetError", "get_source", "load_source",
            "load_file", "load_labelled_questions", "clean", "clean_text", "normalize_text",
-           "CleanReport", "split_train_eval", "mix", "prepare_dataset", "PreparedData", "to_qa_table"]
+           "CleanReport", "split_train_eval", "split_labelled_questions", "mix", "prepare_dataset", "PreparedData", "to_qa_table"]

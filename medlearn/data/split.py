@@ -45,3 +45,24 @@ def _keys_batch(batch):
         users = [turn["content"] for turn in messages if turn["role"] == "user"]
         keys.append(normalize_text(users[0]) if users else "")
     return {"_question": keys}
+
+
+# Held out for the off-topic evaluation; a stay-on-topic fine-tune trains on the other side.
+QUESTIONS_EVAL_FRACTION = 0.2
+
+
+def split_labelled_questions(sample=False, path=None, eval_fraction=QUESTIONS_EVAL_FRACTION, seed=3407):
+    """The medical/non-medical questions, Dataset(text, label) per side, split leak-free.
+
+    One split for everyone who uses them: the refusal training mix and the guard take `train`,
+    the off-topic evaluation scores `eval`, so no question is both taught and tested.
+    """
+    from datasets import Dataset
+
+    from .loaders import load_labelled_questions
+
+    labelled = load_labelled_questions(sample=sample, path=path)
+    rows = [{"messages": [{"role": "user", "content": text}], "text": text, "label": int(label)}
+            for text, label in zip(labelled["text"], labelled["label"])]
+    parts = split_train_eval(Dataset.from_list(rows), eval_fraction, seed)
+    return parts.remove_columns("messages")

@@ -8,8 +8,8 @@ refusal with some answer, because these questions come without reference answers
 The course teaches one fixed refusal, so a base model that declines in its own words is counted as
 answering: the number measures whether fine-tuning taught *our* behaviour.
 
-The held-out set is the eval side of medlearn.data.split_train_eval (seed 3407) over the labelled
-medical-questions source, the split a stay-on-topic fine-tune trains on the other side of.
+The held-out set is the eval side of medlearn.data.split_labelled_questions, the split a
+stay-on-topic fine-tune (and the guard) trains on the other side of.
 """
 import time
 
@@ -18,17 +18,11 @@ from ..refusal import REFUSAL_OPENING, is_refusal
 MEDICAL, NON_MEDICAL = 1, 0
 
 
-def load_offtopic_questions(sample=False, path=None, limit=None, eval_fraction=0.2, seed=3407):
+def load_offtopic_questions(sample=False, path=None, limit=None):
     """Held-out labelled questions, Dataset(text, label), label 1 medical / 0 not medical."""
-    from datasets import Dataset
+    from ..data import split_labelled_questions
 
-    from ..data import load_labelled_questions, split_train_eval
-
-    labelled = load_labelled_questions(sample=sample, path=path)
-    rows = [{"messages": [{"role": "user", "content": text}], "text": text, "label": int(label)}
-            for text, label in zip(labelled["text"], labelled["label"])]
-    held_out = split_train_eval(Dataset.from_list(rows), eval_fraction, seed)["eval"]
-    held_out = held_out.remove_columns("messages")
+    held_out = split_labelled_questions(sample=sample, path=path)["eval"]
     if limit is not None:
         if limit < 1:
             raise ValueError(f"limit must be a positive number of questions, got {limit!r}.")
