@@ -211,16 +211,11 @@ def missing_gguf_tools():
 
 def can_install_tools():
     # Unsloth downloads and builds llama.cpp by itself; only where the internet can be reached.
-    offline = os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("UNSLOTH_AUTO_INSTALL") == "0"
-    return not offline and _on_colab_or_gpu()
-
-
-def _on_colab_or_gpu():
-    import sys
-
     from .notebook import on_gpu
+    from .runtime import is_colab
 
-    return "google.colab" in sys.modules or on_gpu()
+    offline = os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("UNSLOTH_AUTO_INSTALL") == "0"
+    return not offline and (is_colab() or on_gpu())
 
 
 def export_gguf(model, tokenizer, folder, choice, methods=("q4_k_m",), system_prompt=None):

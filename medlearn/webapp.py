@@ -100,13 +100,11 @@ def build_app(model, tokenizer, choice, guard=None, guard_on=False, max_new_toke
     return app
 
 
-def on_colab():
-    return "google.colab" in sys.modules
-
-
 def launch_options(port=7860, share=None, host=None):
     """Where the page listens: a share link on Colab (localhost is not reachable there), 127.0.0.1 here."""
-    colab = on_colab()
+    from .runtime import is_colab
+
+    colab = is_colab()
     return {"server_name": host or ("0.0.0.0" if colab else "127.0.0.1"), "server_port": port,
             "share": colab if share is None else share}
 
