@@ -12,6 +12,8 @@ import shutil
 import time
 from pathlib import Path
 
+from .artifacts import loss_png_path, stats_json_path
+
 TOKEN_NAME = "HF_TOKEN"
 NO_TOKEN = ("No Hugging Face token found, so nothing was pushed. On Colab: open the key icon (Secrets) "
             "in the left bar, add a secret named HF_TOKEN with a 'write' token from "
@@ -107,9 +109,14 @@ def find_eval_results(model_dir, artifacts_dir="artifacts"):
             result = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError):
             continue
-        if result.get("model_source") == str(model_dir) or result.get("model") == Path(model_dir).name + " (fine-tuned)":
+        if _same_folder(result.get("model_source"), model_dir):
             lines.append(describe_result(result))
     return lines
+
+
+def _same_folder(source, model_dir):
+    # Results name the folder they evaluated as it was typed; compare the folders themselves.
+    return source is not None and Path(source).resolve() == Path(model_dir).resolve()
 
 
 def describe_result(result):
@@ -156,7 +163,7 @@ def _what(choice):
 
 
 def _copy_loss_plot(folder, artifacts_dir, run_name):
-    plot = Path(artifacts_dir, f"{run_name}_loss.png") if run_name else None
+    plot = loss_png_path(artifacts_dir, run_name) if run_name else None
     if plot is None or not plot.exists():
         return None
     shutil.copyfile(plot, Path(folder, "loss.png"))
@@ -164,7 +171,7 @@ def _copy_loss_plot(folder, artifacts_dir, run_name):
 
 
 def _read_stats(artifacts_dir, run_name):
-    path = Path(artifacts_dir, f"trainer_stats_{run_name}.json") if run_name else None
+    path = stats_json_path(artifacts_dir, run_name) if run_name else None
     if path is None or not path.exists():
         return None
     return json.loads(path.read_text())
