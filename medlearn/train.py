@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .artifacts import check_writable, loss_csv_path, loss_png_path, stats_json_path, write_json
-from .models import choose_model, load_model, write_run_info
+from .models import choose_model, write_run_info
 
 ALL_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 PRECISIONS = ("auto", "fp16", "bf16", "fp32")
