@@ -75,27 +75,7 @@ def build_trainer(model, tokenizer, choice, config, precision, train_dataset, ev
     except ValueError as error:  # Unsloth refuses when truncation left nothing to train on
         if "masked all" not in str(error):
             raise
-        raise ValueError(fully_masked_message("training", config.max_seq_length)) from error
-    report_masked_rows(trainer.train_dataset, config.max_seq_length, "training")
-    if trainer.eval_dataset is not None:
-        report_masked_rows(trainer.eval_dataset, config.max_seq_length, "eval")
-    return trainer
-
-
-def report_masked_rows(dataset, max_seq_length, name):
-    """Count rows with no trained token; fail if that is every row (nothing would be learned)."""
-    if "labels" not in dataset.column_names:
-        return 0
-    masked = sum(1 for labels in dataset["labels"] if all(label == -100 for label in labels))
-    if masked == len(dataset):
-        raise ValueError(fully_masked_message(name, max_seq_length))
-    if masked:
-        print(f"Note: {masked} of {len(dataset)} {name} rows have no trained token (answer cut "
-              f"off by max_seq_length={max_seq_length}); they add no loss.")
-    return masked
-
-
-def fully_masked_message(name, max_seq_length):
-    return (f"Every {name} row is fully masked: no assistant token is left to train on. Usually "
-            f"max_seq_length={max_seq_length} is shorter than the prompts (raise it), or the "
-            "conversations have no assistant turn.")
+        raise ValueError(
+            f"Every training row is fully masked: no assistant token is left to train on. "
+            f"max_seq_length={config.max_seq_length} is shorter than the prompts; raise it.") from error
+    return trainer  # rows with nothing to train on were dropped, counted and reported
