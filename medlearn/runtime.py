@@ -25,8 +25,25 @@ def is_colab():
     return "COLAB_RELEASE_TAG" in os.environ or "google.colab" in sys.modules
 
 
+def native_bf16():
+    """True when GPU 0 computes bf16 natively (compute capability 8.0+), the answer Unsloth acts on.
+
+    torch.cuda.is_bf16_supported() counts emulation by default and says True on a T4, where Unsloth
+    loads the model in fp16; asking TRL for bf16 there makes Unsloth refuse to train. So ask Unsloth
+    when it runs on this GPU, else torch without emulation (the same rule: capability >= 8.0).
+    """
+    import torch
+
+    if not torch.cuda.is_available():
+        return False
+    unsloth = sys.modules.get("unsloth")
+    if unsloth is not None and getattr(unsloth, "DEVICE_TYPE", None) == "cuda":
+        return bool(unsloth.is_bfloat16_supported())
+    return torch.cuda.is_bf16_supported(including_emulation=False)
+
+
 def gpu_facts():
-    """Name, memory and bf16 support of GPU 0, or None on a machine without CUDA."""
+    """Name, memory and native bf16 support of GPU 0, or None on a machine without CUDA."""
     import torch
 
     if not torch.cuda.is_available():
@@ -36,7 +53,7 @@ def gpu_facts():
         "gpu_name": props.name,
         "gpu_memory_gb": round(props.total_memory / 1024**3, 1),
         "compute_capability": f"{props.major}.{props.minor}",
-        "bf16_supported": torch.cuda.is_bf16_supported(),
+        "bf16_supported": native_bf16(),
     }
 
 
@@ -67,7 +84,7 @@ def print_runtime_report(report=None):
     report = report or runtime_report()
     if report["device"] == "cuda":
         print(f"GPU: {report['gpu_name']} ({report['gpu_memory_gb']} GB, "
-              f"compute {report['compute_capability']}, bf16: {report['bf16_supported']})")
+              f"compute {report['compute_capability']}, native bf16: {report['bf16_supported']})")
     else:
         print("GPU: none (CPU only)")
     print(f"Colab: {report['colab']}")
@@ -75,3 +92,22 @@ def print_runtime_report(report=None):
     for warning in report["warnings"]:
         print(f"WARNING: {warning}")
     return report
+
+
+def course_decisions():
+    """What medlearn decides for each course model on this machine: what loads and in which precision."""
+    from .models import choose_model
+    from .registry import MODELS
+    from .train import build_config, choose_precision
+
+    config = build_config()
+    return [{"model": name, "loads": choose_model(name).source,
+             "precision": choose_precision(config, spec.fp16_safe)} for name, spec in MODELS.items()]
+
+
+def print_course_decisions(rows=None):
+    rows = rows or course_decisions()
+    width = max(len(row["model"]) for row in rows)
+    for row in rows:
+        print(f"{row['model']:{width}}  {row['precision']:4}  {row['loads']}")
+    return rows

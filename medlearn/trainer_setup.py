@@ -4,17 +4,15 @@ from .registry import MODELS
 
 def load_for_training(choice, config):
     """(model with LoRA adapters, tokenizer with its chat template, precision) for `choice`."""
-    from .train import choose_precision
+    from .train import choose_precision, torch_dtype
 
     spec = MODELS.get(choice.requested)
     precision = choose_precision(config, fp16_safe=spec.fp16_safe if spec else True)
-    import torch
-
     from .models import load_model
     from .templates import prepare_tokenizer
 
-    dtype = torch.float32 if precision == "fp32" else None  # None: Unsloth picks fp16/bf16
-    model, tokenizer = load_model(choice, config.max_seq_length, config.load_in_4bit, dtype)
+    model, tokenizer = load_model(choice, config.max_seq_length, config.load_in_4bit,
+                                  torch_dtype(precision))
     tokenizer = prepare_tokenizer(tokenizer, choice.template)
     from unsloth import FastLanguageModel
 
@@ -45,10 +43,15 @@ def sft_config(config, precision, checkpoint_dir, has_eval, run_name):
         logging_steps=config.logging_steps,
         eval_strategy="steps" if has_eval else "no", eval_steps=eval_steps,
         save_strategy="steps", save_steps=config.save_steps, save_total_limit=config.save_total_limit,
-        fp16=precision == "fp16", bf16=precision == "bf16",
+        **precision_flags(precision),
         max_length=config.max_seq_length, dataset_text_field="text", dataset_num_proc=1,
         train_sampling_strategy="group_by_length" if config.group_by_length else "random",
     )
+
+
+def precision_flags(precision):
+    """TRL's mixed-precision flags for a precision; fp32 sets neither."""
+    return {"fp16": precision == "fp16", "bf16": precision == "bf16"}
 
 
 def build_trainer(model, tokenizer, choice, config, precision, train_dataset, eval_dataset,

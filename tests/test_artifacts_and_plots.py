@@ -90,20 +90,6 @@ def test_plot_rejects_a_csv_without_loss(tmp_path):
         read_loss_csv(bad)
 
 
-def test_precision_on_a_t4_is_fp16_except_for_models_that_overflow(monkeypatch):
-    import torch
-
-    from medlearn.registry import get_model
-    from medlearn.train import choose_precision
-
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)  # a T4
-    config = build_config()
-    assert choose_precision(config, get_model("llama-3.1-8b-instruct").fp16_safe) == "fp16"
-    assert choose_precision(config, get_model("gemma-3-1b-it").fp16_safe) == "fp32"
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)  # an A100 / L4
-    assert choose_precision(config, get_model("gemma-3-1b-it").fp16_safe) == "bf16"
-    assert choose_precision(build_config(precision="fp32"), True) == "fp32"
 
 
 def test_4bit_on_a_cpu_without_the_kernels_says_what_to_change(monkeypatch):
