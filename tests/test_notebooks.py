@@ -4,23 +4,31 @@ Executing the notebooks is nbval's job (`pytest --nbval-lax notebooks`); this fi
 relies on before running anything. It walks the notebooks/ folder, so notebooks added later are covered.
 """
 import re
+import sys
+import types
 from pathlib import Path
 
 import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tools"))
+import set_repository  # noqa: E402
+
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-COLAB = "https://colab.research.google.com/github/medlearn-course/medlearn/blob/main/notebooks/"
+SLUG, BRANCH = set_repository.read_setting()  # the course's home, from pyproject.toml
+COLAB = f"https://colab.research.google.com/github/{SLUG}/blob/{BRANCH}/notebooks/"
 CHECK = "# NBVAL_CHECK_OUTPUT"
+SETTINGS = "# Settings: edit these, then run the notebook from here."
 # The install cell of the notebook conventions, character for character.
 INSTALL_CELL = '''# Install the course stack on Colab; does nothing where it is already installed (CI, a laptop after `make env`).
-import importlib.util, subprocess, sys
+import importlib.util, os, subprocess, sys
 if importlib.util.find_spec("medlearn") is None:
-    subprocess.run(["git", "clone", "--depth", "1", "https://github.com/medlearn-course/medlearn", "/content/medlearn"], check=True)
+    if not os.path.isdir("/content/medlearn"):
+        subprocess.run(["git", "clone", "--depth", "1", "https://github.com/SLUG", "/content/medlearn"], check=True)
     subprocess.run([sys.executable, "/content/medlearn/tools/install.py", "--for", "colab"], check=True)
     sys.path.insert(0, "/content/medlearn")
-    %cd /content/medlearn'''
+    %cd /content/medlearn'''.replace("SLUG", SLUG)
 # A Hugging Face access token: "hf_" and about 34 letters and digits.
 TOKEN = re.compile(r"hf_[A-Za-z0-9]{20,}")
 
@@ -132,3 +140,96 @@ def test_the_checks_catch_a_broken_notebook(tmp_path):
     assert any("machine path" in p for p in machine_path_problems(nb))
     assert secret_problems('"token": "hf_' + "aB3" * 12 + '"')
     assert not secret_problems("hf_hub_download and HF_HUB_OFFLINE are fine")
+
+
+def test_every_badge_and_clone_line_follows_the_repository_setting():
+    assert set_repository.disagreements() == []
+
+
+def test_set_repository_moves_every_link_to_a_new_home(tmp_path):
+    """Publishing under another account: one command, and no link to the old home is left."""
+    import shutil
+
+    for folder in ("notebooks", "lessons"):
+        shutil.copytree(REPO / folder, tmp_path / folder)
+    for name in ("README.md", "pyproject.toml"):
+        shutil.copy(REPO / name, tmp_path / name)
+    set_repository.set_url("https://github.com/someone-else/med-course", tmp_path)  # the setting alone
+    stale = set_repository.disagreements(tmp_path)
+    assert any("git clone" in p for p in stale) and any("Colab badge" in p for p in stale)
+    assert set_repository.main(["--check", "--root", str(tmp_path)]) == 1
+    assert set_repository.main(["--root", str(tmp_path)]) == 0
+    assert set_repository.read_setting(tmp_path) == ("someone-else/med-course", BRANCH)
+    assert set_repository.disagreements(tmp_path) == []
+    texts = [p.read_text() for p in set_repository.course_files(tmp_path)]
+    assert not any(f"github/{SLUG}/" in text or f"github.com/{SLUG}" in text for text in texts)
+    nb = nbformat.read(tmp_path / "notebooks" / NOTEBOOKS[0].name, as_version=4)
+    assert "https://github.com/someone-else/med-course" in nb.cells[1].source
+    with pytest.raises(SystemExit, match="OWNER/NAME"):
+        set_repository.main(["https://gitlab.com/x", "--root", str(tmp_path)])
+
+
+def settings_cell(nb):
+    cells = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(SETTINGS)]
+    assert len(cells) <= 1, "one settings cell per notebook"
+    return cells[0].source if cells else None
+
+
+@pytest.fixture
+def colab_t4(tmp_path, monkeypatch):
+    """A simulated Colab T4 whose Google Drive mounts into tmp_path."""
+    import unsloth  # noqa: F401  (imported on the real CPU, before the profile)
+
+    import medlearn.notebook as notebook
+    from medlearn.profiles import simulate
+
+    def mount(mountpoint):
+        (Path(mountpoint) / "MyDrive").mkdir(parents=True, exist_ok=True)
+
+    colab = types.ModuleType("google.colab")
+    colab.drive = types.SimpleNamespace(mount=mount)
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setattr(notebook, "DRIVE_MOUNT", tmp_path / "drive")
+    with simulate("t4"):
+        yield tmp_path / "drive" / "MyDrive" / "medlearn"
+
+
+def course_models(settings):
+    names = [settings[key] for key in ("MODEL", "BASE_MODEL", "CHAT_MODEL") if key in settings]
+    return names + list(settings.get("MODELS", []))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_settings_cells_take_the_t4_branch_on_colab(path, colab_t4):
+    """Run each notebook's settings cell as a Colab T4 would: the real model, the T4 knobs, Drive."""
+    from medlearn.demo import TINY_KNOBS
+    from medlearn.models import choose_model
+
+    source = settings_cell(nbformat.read(path, as_version=4))
+    if source is None:
+        assert path.name[:2] in ("01", "03"), f"{path.name} has no '{SETTINGS}' cell"
+        return
+    settings = {}
+    exec(compile(source, path.name, "exec"), settings)
+    for name in course_models(settings):
+        assert not choose_model(name, settings.get("USE_TINY", "auto")).tiny, f"{path.name}: {name}"
+    if "ARTIFACTS" in settings:
+        assert Path(settings["ARTIFACTS"]) == colab_t4 / "artifacts" and Path(settings["OUTPUTS"]).is_dir()
+    assert settings.get("SAMPLE", False) is False and settings.get("USE_SAMPLES") in (None, "auto", False)
+    for steps in ("MAX_STEPS", "MISSING_STEPS"):
+        assert settings.get(steps, 60) == 60, f"{path.name}: {steps}"
+    assert settings.get("TRAIN_MISSING", False) is False  # say what it costs; never retrain hours silently
+    assert settings.get("LOAD_IN_4BIT", True) is True
+    for knobs in (settings.get("KNOBS", {}), settings.get("TRAINING", {})):
+        assert not set(knobs) & (set(TINY_KNOBS) - {"max_steps"}), f"{path.name}: tiny knobs on a T4"
+
+
+def test_on_this_cpu_the_folders_stay_in_the_repository(capsys):
+    from medlearn.notebook import course_folders
+
+    assert course_folders("auto") == (REPO / "artifacts", REPO / "outputs")
+    assert "this runtime's disk" in capsys.readouterr().out
+    with pytest.raises(RuntimeError, match="only be mounted in Colab"):
+        course_folders(True)
+    with pytest.raises(ValueError, match="KEEP_ON_DRIVE"):
+        course_folders("yes")
