@@ -1,6 +1,7 @@
 # The two commands of the README. Both create the environment on first use and reuse it after.
 #   make demo   the course pipeline on tiny offline models, on the CPU
 #   make test   every test, notebooks included
+#   make gpu-check   the CUDA checks (tests/test_gpu.py), on a machine with a GPU
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
@@ -8,7 +9,7 @@ STAMP := $(VENV)/.medlearn-installed
 # Tests and the demo never touch the Hub: any Hub call fails loudly instead of hanging.
 OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 
-.PHONY: env demo test
+.PHONY: env demo test gpu-check
 env: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml tools/install.py
@@ -22,3 +23,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	bash tools/install_browser.sh
 	$(OFFLINE) $(PY) -m pytest -v --nbval-lax tests notebooks
+
+# On a CUDA machine: Unsloth's CUDA path in fp16 for each tiny family, and Llama-3.1-8B shapes in
+# 4-bit measured beside the memory plan (tests/test_gpu.py; skipped without a GPU).
+gpu-check: $(STAMP)
+	$(OFFLINE) $(PY) -m pytest -v -s -m gpu tests/test_gpu.py

@@ -233,3 +233,27 @@ def test_on_this_cpu_the_folders_stay_in_the_repository(capsys):
         course_folders(True)
     with pytest.raises(ValueError, match="KEEP_ON_DRIVE"):
         course_folders("yes")
+
+
+# Ways a notebook cell can build a tensor by hand; on Colab such a tensor is on the CPU unless moved.
+HAND_MADE_TENSOR = re.compile(r'return_tensors\s*=\s*"pt"|torch\.(tensor|ones|zeros|arange)\(')
+
+
+def device_problems(nb):
+    """Every tensor a notebook builds by hand follows the model: `.to(model.device)` or `device=`."""
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        for line in cell.source.splitlines() if cell.cell_type == "code" else []:
+            if HAND_MADE_TENSOR.search(line) and ".to(" not in line and "device=" not in line:
+                problems.append(f"cell {index} builds a tensor on the CPU: {line.strip()}")
+    return problems
+
+
+def test_notebooks_move_hand_made_inputs_to_the_models_device(notebook_path):
+    assert device_problems(nbformat.read(notebook_path, as_version=4)) == []
+
+
+def test_the_device_check_catches_a_cpu_tensor():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        'ids = tokenizer("hi", return_tensors="pt").input_ids\nmodel(input_ids=ids)')])
+    assert device_problems(nb)
