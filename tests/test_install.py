@@ -1,7 +1,11 @@
-"""The pinned stack: what requirements.txt says is what is installed, and no CUDA wheel came along."""
+"""The pinned stack: what requirements.txt says is what is installed, and no CUDA wheel came along.
+The Colab plan: planned against Colab's published package list, it never names Colab's own packages."""
 import importlib.metadata
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from conftest import REPO
 
@@ -50,3 +54,64 @@ def test_medlearn_is_installed_editable_from_this_repo():
     out = subprocess.run([sys.executable, "-c", "import medlearn; print(medlearn.__file__)"],
                          capture_output=True, text=True, cwd="/").stdout
     assert out.strip() == str(REPO / "medlearn" / "__init__.py")
+
+
+# --- the Colab install: planned against Colab's published package list (tests/data/colab-runtime/) ---
+sys.path.insert(0, str(REPO / "benchmarks"))
+import colab_install_plan  # noqa: E402
+
+COLAB_ENVIRONMENT = colab_install_plan.marker_environment(colab_install_plan.read_python_version())
+
+
+def colab_plan(**changes):
+    runtime = dict(colab_install_plan.read_freeze(), **changes)
+    return install.colab_plan(runtime, install.unsloth_requires_dist(), COLAB_ENVIRONMENT)
+
+
+def test_colab_plan_never_names_colabs_own_packages():
+    plan = colab_plan()
+    assert not set(install.COLAB_KEEPS) & plan.install.keys()
+    runtime = colab_install_plan.read_freeze()
+    assert plan.constraints == {name: runtime[name] for name in install.COLAB_KEEPS}
+
+
+def test_colab_plan_installs_only_what_colab_lacks_or_unsloth_refuses():
+    plan = colab_plan()
+    wanted = {name: requirement for name, (requirement, _) in plan.install.items()}
+    assert wanted["unsloth"] == "unsloth==2026.10.9" and wanted["unsloth-zoo"] == "unsloth_zoo==2026.10.9"
+    assert wanted["datasets"] == "datasets==4.8.5"  # Colab's 4.0.0 is one Unsloth excludes; our pin fits
+    assert wanted["trl"] == "trl==1.15.0" and wanted["bitsandbytes"] == "bitsandbytes==0.50.2"  # Colab has neither
+    # Colab's transformers 5.15.0, peft 0.20.0, accelerate 1.14.0 fit Unsloth's ranges: they stay
+    assert {"transformers": "5.15.0", "peft": "0.20.0", "accelerate": "1.14.0"}.items() <= plan.keep.items()
+
+
+def test_xformers_is_the_build_unsloth_names_for_the_runtime_torch():
+    assert install.torch_extra("2.11.0+cu128") == "cu128onlytorch2110"
+    assert install.torch_extra("2.9.1+cu126") == "cu126onlytorch291"
+    assert install.torch_extra("2.13.0+cpu") is None
+    xformers = {torch: colab_plan(torch=torch).install["xformers"][0]
+                for torch in ("2.11.0+cu128", "2.10.0+cu128")}
+    assert xformers["2.11.0+cu128"].startswith("xformers==0.0.35")
+    assert xformers["2.10.0+cu128"].startswith("xformers==0.0.34")
+
+
+def test_colab_plan_refuses_to_replace_a_torch_unsloth_cannot_use():
+    with pytest.raises(SystemExit, match=r"Colab's torch is 2\.15\.0\+cu130.*torch<2\.15"):
+        colab_plan(torch="2.15.0+cu130")
+
+
+def test_install_colab_hands_pip_the_plan_with_colabs_packages_as_constraints(monkeypatch):
+    runtime = colab_install_plan.read_freeze()
+    calls = []
+
+    def fake_pip(*args):  # reads the constraints file while it exists, as pip would
+        constraints = args[args.index("-c") + 1] if "-c" in args else None
+        calls.append((args, Path(constraints).read_text() if constraints else None))
+
+    monkeypatch.setattr(install, "installed_versions", lambda: runtime)
+    monkeypatch.setattr(install, "pip", fake_pip)
+    install.install_colab()
+    plan = install.colab_plan(runtime, install.unsloth_requires_dist())
+    (args, constraints), = calls  # medlearn is already installed editable here, so one call
+    assert list(args[2:]) == [requirement for requirement, _ in plan.install.values()]
+    assert "pandas==2.2.3\n" in constraints and "torch==2.11.0+cu128\n" in constraints

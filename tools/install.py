@@ -1,13 +1,19 @@
 """Install the pinned stack from requirements.txt, in the order each place needs.
 
     python tools/install.py --for cpu     # CI, a laptop: CPU torch, Unsloth --no-deps, the rest, medlearn
-    python tools/install.py --for colab   # a Colab GPU runtime: keep Colab's CUDA torch, Unsloth with its deps
+    python tools/install.py --for colab   # a Colab GPU runtime: only what Colab lacks; its own packages stay
 
-Standard library only: it runs before anything else is installed.
+Standard library only for --for cpu: it runs before anything else is installed. --for colab also uses
+`packaging`, which every Colab runtime has.
 """
 import argparse
+import importlib.metadata
+import json
+import re
 import subprocess
 import sys
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,6 +31,11 @@ def read_requirements(path, include_tests):
         if line:
             lines.append(line)
     return lines
+
+
+def canonical(name):
+    """PEP 503 normal form: 'Unsloth_Zoo' and 'unsloth-zoo' are the same package."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def package_name(requirement):
@@ -58,10 +69,172 @@ def install_cpu():
 
 
 def install_colab():
-    torch, unsloth, rest = split_phases(read_requirements(REPO / "requirements.txt", include_tests=False))
-    # Colab's CUDA torch stays; Unsloth brings its GPU kernels (xformers, triton) with its deps.
-    pip(*unsloth, *rest)
-    pip("--no-deps", "-e", str(REPO))
+    """Only what Colab lacks or Unsloth's caps require; Colab's torch, numpy, pandas and friends stay put."""
+    plan = colab_plan(installed_versions(), unsloth_requires_dist())
+    print_plan(plan)
+    if plan.install:
+        with tempfile.TemporaryDirectory() as folder:
+            constraints = Path(folder) / "colab-keeps.txt"
+            constraints.write_text(constraints_text(plan))
+            pip(*colab_pip_args(plan, constraints))
+    if not medlearn_is_installed_from(REPO):
+        pip("--no-deps", "-e", str(REPO))
+    elif not plan.install:
+        print("Everything the course needs is already installed: nothing to do, pip not called.")
+
+
+# Colab's packages that the course install never moves: its CUDA torch and the builds made against it,
+# and the libraries its own tools import (a newer numpy, pandas, pillow or protobuf makes Colab ask for a
+# runtime restart, and can break google-colab). pip gets them as constraints at their installed versions.
+COLAB_KEEPS = ("torch", "torchvision", "torchaudio", "triton", "numpy", "pandas", "pillow", "protobuf",
+               "matplotlib", "gradio")
+
+
+@dataclass
+class ColabPlan:
+    torch: str  # the runtime's torch, e.g. 2.11.0+cu128
+    install: dict = field(default_factory=dict)  # name -> (requirement handed to pip, why)
+    keep: dict = field(default_factory=dict)  # name -> the runtime's version, which already fits
+    constraints: dict = field(default_factory=dict)  # name -> version pip may not move (COLAB_KEEPS)
+
+
+def colab_plan(installed, requires_dist, environment=None, requirements=None):
+    """What to install on a runtime whose packages are `installed` ({name: version}).
+
+    A package is needed when requirements.txt names it (above the test marker) or unsloth/unsloth_zoo
+    require it. One the runtime has at a version that fits stays; one missing or outside Unsloth's range
+    is installed at our pin when the pin fits, else at Unsloth's range. `requires_dist`: the Requires-Dist
+    lines of the pinned unsloth and unsloth_zoo; `environment`: PEP 508 marker values of the runtime.
+    """
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+
+    requirements = requirements or read_requirements(REPO / "requirements.txt", include_tests=False)
+    installed = {canonical(name): version for name, version in installed.items()}
+    if "torch" not in installed:
+        raise SystemExit("--for colab keeps the runtime's CUDA torch, but no torch is installed here. "
+                         "On a machine without one, use: python tools/install.py --for cpu")
+    pins = {canonical(package_name(r)): r for r in requirements if package_name(r) != "torch"}
+    # unsloth and unsloth_zoo at exactly our pin; for the course's other packages any version will do
+    # unless Unsloth's own ranges (next) say otherwise
+    needs = {name: Requirement(pin).specifier if name in ("unsloth", "unsloth-zoo") else SpecifierSet()
+             for name, pin in pins.items()}
+    for name, specifier in unsloth_needs(requires_dist, installed["torch"], environment).items():
+        needs[name] = needs.get(name, SpecifierSet()) & specifier
+    plan = ColabPlan(torch=installed["torch"])
+    for name in sorted(needs):
+        place_in_plan(plan, name, needs[name], installed.get(name), pins.get(name))
+    plan.constraints = {name: installed[name] for name in COLAB_KEEPS if name in installed}
+    return plan
+
+
+def place_in_plan(plan, name, specifier, have, pin):
+    """Keep the runtime's `have` when it fits `specifier`; else install our pin when it fits, else the range."""
+    fits = have is not None and specifier.contains(have, prereleases=True)
+    if fits:
+        plan.keep[name] = have
+    elif name in COLAB_KEEPS:
+        raise SystemExit(f"Colab's {name} is {have or 'missing'}, but the course needs {name}{specifier}; this "
+                         f"install never moves Colab's {name}. Use a runtime whose {name} fits, or update the "
+                         "unsloth pin in requirements.txt to a release that accepts this one.")
+    else:
+        chosen = pin if pin and "==" in pin and specifier.contains(pin.split("==")[1], prereleases=True) else None
+        why = f"runtime has {have}, needs {specifier}" if have else "missing"
+        plan.install[name] = (chosen or f"{name}{specifier}", why)
+
+
+def unsloth_needs(requires_dist, torch_version, environment=None):
+    """{name: SpecifierSet} that unsloth and unsloth_zoo require on this runtime, plus the xformers
+    that Unsloth's extra for this torch build names (2.11.0+cu128 -> extra cu128onlytorch2110)."""
+    from packaging.requirements import Requirement
+
+    plain = dict(environment or {}, extra="")
+    for_torch = dict(environment or {}, extra=torch_extra(torch_version) or "")
+    needs = {}
+    for line in requires_dist:
+        requirement = Requirement(line)
+        name = canonical(requirement.name)
+        wanted = requirement.marker is None or requirement.marker.evaluate(plain)
+        if not wanted and name == "xformers":  # the only thing taken from the torch extra
+            wanted = requirement.marker.evaluate(for_torch)
+        if wanted:
+            needs[name] = needs[name] & requirement.specifier if name in needs else requirement.specifier
+    return needs
+
+
+def torch_extra(torch_version):
+    """Unsloth's extra for a CUDA torch build, '2.11.0+cu128' -> 'cu128onlytorch2110'; None for other builds."""
+    release, _, build = torch_version.partition("+")
+    if not build.startswith("cu"):
+        return None
+    return f"{build}onlytorch{''.join(release.split('.')[:3])}"
+
+
+def unsloth_requires_dist():
+    """Requires-Dist of the pinned unsloth and unsloth_zoo: from the installed copies when they are the
+    pinned ones (a second run calls no pip), else from the index's metadata through pip's dry-run report."""
+    requirements = read_requirements(REPO / "requirements.txt", include_tests=False)
+    pinned = [r for r in requirements if package_name(r) in UNSLOTH_PACKAGES]
+    lines, elsewhere = [], []
+    for requirement in pinned:
+        name, version = requirement.split("==")
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            dist = None
+        if dist is not None and dist.version == version:
+            lines += dist.requires or []
+        else:
+            elsewhere.append(requirement)
+    return lines + (requires_dist_from_index(elsewhere) if elsewhere else [])
+
+
+def requires_dist_from_index(requirements):
+    command = [sys.executable, "-m", "pip", "install", "--dry-run", "--no-deps", "--ignore-installed",
+               "--quiet", "--report", "-", *requirements]
+    answer = subprocess.run(command, capture_output=True, text=True)
+    if answer.returncode != 0:
+        raise SystemExit(f"pip could not read {' '.join(requirements)} from the package index (is the "
+                         f"network up?):\n{answer.stderr.strip()}")
+    report = json.loads(answer.stdout)
+    return [line for item in report["install"] for line in item["metadata"].get("requires_dist", [])]
+
+
+def installed_versions():
+    """{name: version} of what this interpreter imports (the first copy on sys.path, as pip sees it)."""
+    versions = {}
+    for dist in importlib.metadata.distributions():
+        if dist.metadata["Name"]:
+            versions.setdefault(canonical(dist.metadata["Name"]), dist.version)
+    return versions
+
+
+def medlearn_is_installed_from(repo):
+    """Whether pip installed medlearn editable from `repo` (a stray medlearn.egg-info in the working folder,
+    which importlib also lists, does not count)."""
+    for dist in importlib.metadata.distributions(name="medlearn"):
+        info = json.loads(dist.read_text("direct_url.json") or "{}")
+        if info.get("url") == repo.as_uri() and info.get("dir_info", {}).get("editable", False):
+            return True
+    return False
+
+
+def constraints_text(plan):
+    return "".join(f"{name}=={version}\n" for name, version in plan.constraints.items())
+
+
+def colab_pip_args(plan, constraints_path):
+    return ["-c", str(constraints_path), *(requirement for requirement, _ in plan.install.values())]
+
+
+def print_plan(plan):
+    print(f"Colab install plan (runtime torch {plan.torch}):")
+    kept = sorted({**plan.keep, **plan.constraints}.items())
+    print("  kept as they are: " + ", ".join(f"{name} {version}" for name, version in kept))
+    for name, (requirement, why) in plan.install.items():
+        print(f"  install {requirement:<28} ({why})")
+    if not plan.install:
+        print("  install nothing: every package fits already")
 
 
 def main():

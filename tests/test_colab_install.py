@@ -1,0 +1,90 @@
+"""The Colab install, resolved by pip against Colab's published GPU runtime (tests/data/colab-runtime/).
+
+No Colab and no GPU here: a throw-away Python 3.13 environment holds a bare *.dist-info for every package
+Colab lists, and pip, asked for a dry run of the install's own pip call against PyPI alone, says what it
+would download. Skips, saying why, only where PyPI or a python3.13 cannot be had.
+"""
+import sys
+
+import pytest
+from packaging.tags import compatible_tags, cpython_tags
+from packaging.utils import parse_wheel_filename
+
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+import colab_install_plan as harness  # noqa: E402
+
+install = harness.install
+KEPT = ("torch", "torchvision", "torchaudio", "triton", "numpy", "pandas", "pillow", "protobuf", "matplotlib",
+        "gradio")
+MAX_DOWNLOAD_MB = 400
+
+
+@pytest.fixture(scope="module")
+def resolved():
+    if not harness.index_reachable():
+        pytest.skip(f"the package index {harness.INDEX} cannot be reached (no network): nothing to resolve against")
+    try:
+        return harness.resolve_colab_install()
+    except LookupError as missing:
+        pytest.skip(str(missing))
+
+
+def downloads(rows):
+    return {install.canonical(name): version for name, version, *_ in rows}
+
+
+def test_colab_keeps_its_own_torch_numpy_pandas_and_friends(resolved):
+    runtime, plan, rows = resolved
+    moved = downloads(rows)
+    assert all(name in runtime for name in KEPT)
+    assert [f"{name} {runtime[name]} -> {moved[name]}" for name in KEPT if name in moved] == []
+    assert plan.constraints == {name: runtime[name] for name in KEPT}
+
+
+def test_no_cuda_wheel_comes_along(resolved):
+    _, _, rows = resolved
+    cuda = [name for name in downloads(rows) if name.startswith(("nvidia-", "cuda-", "torch"))
+            and name != "torchao"]  # torchao is Unsloth's (>=0.13); its wheel carries no CUDA runtime
+    assert cuda == []
+
+
+def test_every_wheel_installs_on_colabs_python_and_glibc(resolved):
+    _, _, rows = resolved
+    python = tuple(int(part) for part in harness.read_python_version().split(".")[:2])
+    accepted = set(cpython_tags(python, platforms=harness.COLAB_PLATFORMS))
+    accepted |= set(compatible_tags(python, f"cp{python[0]}{python[1]}", harness.COLAB_PLATFORMS))
+    refused = [file_name for *_, file_name, _ in rows
+               if not file_name.endswith(".whl") or not parse_wheel_filename(file_name)[3] & accepted]
+    assert refused == []
+
+
+def test_unsloth_and_what_its_caps_require_come_in(resolved):
+    runtime, _, rows = resolved
+    moved = downloads(rows)
+    assert moved["unsloth"] == moved["unsloth-zoo"] == "2026.10.9"
+    assert moved["xformers"] == "0.0.35"  # Unsloth's cu128onlytorch2110 extra, for Colab's torch 2.11.0+cu128
+    assert {"trl", "bitsandbytes"} <= moved.keys()
+    assert runtime["datasets"].startswith("4.0.") and not moved["datasets"].startswith("4.0.")
+    # what Colab has at a version Unsloth accepts stays
+    assert not {"transformers", "peft", "accelerate", "huggingface-hub", "tokenizers"} & moved.keys()
+
+
+def test_the_download_is_small(resolved):
+    _, _, rows = resolved
+    sizes = harness.download_sizes([url for *_, url in rows])
+    total_mb = sum(sizes.values()) / 1e6
+    print(f"Colab install: {len(rows)} packages, {total_mb:.1f} MB to download")
+    assert total_mb < MAX_DOWNLOAD_MB
+
+
+def test_a_second_run_calls_no_pip(resolved, monkeypatch, capsys):
+    runtime, _, rows = resolved
+    after_first_run = dict(runtime, **downloads(rows))
+    monkeypatch.setattr(install, "installed_versions", lambda: after_first_run)
+    monkeypatch.setattr(install, "medlearn_is_installed_from", lambda repo: True)
+    monkeypatch.setattr(install, "pip", lambda *args: pytest.fail(f"pip called: {args}"))
+    monkeypatch.setattr(install.subprocess, "run", lambda *args, **kw: pytest.fail(f"subprocess: {args}"))
+    install.install_colab()
+    assert "nothing to do, pip not called" in capsys.readouterr().out
