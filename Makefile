@@ -8,6 +8,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.medlearn-installed
 # Tests and the demo never touch the Hub: any Hub call fails loudly instead of hanging.
 OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+# The memory ledger books every load at the real model's T4 footprint; in tests, going over a T4 is an error.
+BUDGET := MEDLEARN_GPU_BUDGET_GB=15
 
 .PHONY: env demo test gpu-check
 env: $(STAMP)
@@ -22,7 +24,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	bash tools/install_browser.sh
-	$(OFFLINE) $(PY) -m pytest -v --nbval-lax tests notebooks
+	$(OFFLINE) $(BUDGET) $(PY) -m pytest -v --nbval-lax tests notebooks
 
 # On a CUDA machine: Unsloth's CUDA path in fp16 for each tiny family, and Llama-3.1-8B shapes in
 # 4-bit measured beside the memory plan (tests/test_gpu.py; skipped without a GPU).

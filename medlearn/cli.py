@@ -8,7 +8,7 @@ import importlib
 import sys
 
 SUBCOMMANDS = ["runtime", "models", "tiny", "prompts", "data", "train", "plot", "demo", "eval",
-               "chat", "export", "push", "serve"]
+               "chat", "export", "push", "serve", "memory"]
 
 
 def build_parser():

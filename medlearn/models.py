@@ -100,7 +100,14 @@ def check_4bit_supported():
 
 
 def load_model(choice, max_seq_length=2048, load_in_4bit=True, dtype=None):
-    """Load `choice` through Unsloth's FastLanguageModel; returns (model, tokenizer)."""
+    """Load `choice` through Unsloth's FastLanguageModel; returns (model, tokenizer).
+
+    Every load is booked in medlearn.memory's ledger at the real model's T4 footprint (a tiny
+    stand-in included): it warns, or raises under MEDLEARN_GPU_BUDGET_GB, before a load that
+    would not fit beside the models still alive.
+    """
+    from . import memory
+
     if load_in_4bit:
         check_4bit_supported()
     from unsloth import FastLanguageModel  # imported late: it patches transformers on import
@@ -108,9 +115,11 @@ def load_model(choice, max_seq_length=2048, load_in_4bit=True, dtype=None):
     source = choice.source
     if choice.tiny and not Path(source).exists():  # a cache wiped after the choice was made
         raise FileNotFoundError(f"Tiny model folder {source} is missing; run `medlearn tiny {choice.family}`.")
-    return FastLanguageModel.from_pretrained(
+    booking = memory.reserve(choice, load_in_4bit)
+    model, tokenizer = FastLanguageModel.from_pretrained(
         source, max_seq_length=max_seq_length, load_in_4bit=load_in_4bit, dtype=dtype,
     )
+    return memory.book(model, booking), tokenizer
 
 
 __all__ = ["FAMILIES", "ModelChoice", "choose_model", "choose_model_or_adapter", "load_model",

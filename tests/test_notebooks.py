@@ -190,6 +190,7 @@ def colab_t4(tmp_path, monkeypatch):
     colab.drive = types.SimpleNamespace(mount=mount)
     monkeypatch.setitem(sys.modules, "google.colab", colab)
     monkeypatch.setattr(notebook, "DRIVE_MOUNT", tmp_path / "drive")
+    monkeypatch.delenv("MEDLEARN_GPU_BUDGET_GB", raising=False)  # plan for the T4 itself, 14.7 GiB
     with simulate("t4"):
         yield tmp_path / "drive" / "MyDrive" / "medlearn"
 
@@ -203,6 +204,7 @@ def course_models(settings):
 def test_settings_cells_take_the_t4_branch_on_colab(path, colab_t4):
     """Run each notebook's settings cell as a Colab T4 would: the real model, the T4 knobs, Drive."""
     from medlearn.demo import TINY_KNOBS
+    from medlearn.memory import plan_memory
     from medlearn.models import choose_model
 
     source = settings_cell(nbformat.read(path, as_version=4))
@@ -220,8 +222,11 @@ def test_settings_cells_take_the_t4_branch_on_colab(path, colab_t4):
         assert settings.get(steps, 60) == 60, f"{path.name}: {steps}"
     assert settings.get("TRAIN_MISSING", False) is False  # say what it costs; never retrain hours silently
     assert settings.get("LOAD_IN_4BIT", True) is True
-    for knobs in (settings.get("KNOBS", {}), settings.get("TRAINING", {})):
-        assert not set(knobs) & (set(TINY_KNOBS) - {"max_steps"}), f"{path.name}: tiny knobs on a T4"
+    knobs = settings.get("KNOBS", settings.get("TRAINING", {}))
+    assert not set(knobs) & (set(TINY_KNOBS) - {"max_steps"}), f"{path.name}: tiny knobs on a T4"
+    for name in course_models(settings):  # each run the notebook would start fits the T4 it runs on
+        plan = plan_memory(name, knobs)
+        assert plan.fits and plan.gpu_gb < 15, f"{path.name}:\n{plan.describe()}"
 
 
 def test_on_this_cpu_the_folders_stay_in_the_repository(capsys):
