@@ -1,10 +1,11 @@
-"""Benchmark: load + clean + split + render a 20k-row file in the MedQuAD schema.
+"""Benchmark: load + clean + split + render a 20k-row file in the MedQuAD or ai-medical-chatbot schema.
 
-    python benchmarks/bench_data.py [--rows 20000] [--template llama-3]
+    python benchmarks/bench_data.py [--rows 20000] [--template llama-3] [--source ai-medical-chatbot]
 
-Writes a synthetic CSV (qtype, Question, Answer) with the MedQuAD quirks (doubled '? ?', exact
-and normalized duplicates, blank answers), then times each stage of the data pipeline and prints
-rows per second. Rendering uses medlearn.templates (prepare_tokenizer + add_text_column) with the
+Writes a synthetic CSV with the source's quirks (MedQuAD: doubled '? ?', exact and normalized
+duplicates, blank answers; ai-medical-chatbot adds the scraped 'Q. ' prefix, a trailing '-->', HTML
+tags, referral-only, short and cut answers, so every chat rule runs), then times each stage of the
+data pipeline (the benchmark leak check included) and prints rows per second. Rendering uses medlearn.templates (prepare_tokenizer + add_text_column) with the
 tiny offline tokenizer of the template's family, so no download is needed.
 """
 import argparse
@@ -49,10 +50,31 @@ def write_rows(path, rows, seed=0):
             written += len(batch)
 
 
+CHAT_ENDINGS = ["", " -->", "", "<br>Take care.", ""]
+CHAT_JUNK = ["Hi. For more doubts consult a specialist online.", "Hi. It is nothing serious.",
+             "Hi. The most likely cause of this is the"]
+
+
+def write_chat_rows(path, rows, seed=0):
+    """Synthetic ai-medical-chatbot rows (Description, Patient, Doctor); about 6% are junk answers."""
+    rng = random.Random(seed)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Description", "Patient", "Doctor"])
+        for i in range(rows):
+            condition = f"{rng.choice(CONDITIONS)} type {i // 3}"
+            patient = f"Hi doctor, I think I have {condition}. " + " ".join(rng.choices(WORDS, k=30))
+            answer = "Hi. " + " ".join(rng.choices(WORDS, k=rng.randint(25, 80))).capitalize() + "."
+            roll = rng.random()
+            answer = rng.choice(CHAT_JUNK) if roll < 0.06 else answer + rng.choice(CHAT_ENDINGS)
+            writer.writerow([f"Q. What should I do about {condition}?", patient, answer])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--template", default="llama-3")
+    parser.add_argument("--source", default="medquad", choices=["medquad", "ai-medical-chatbot"])
     args = parser.parse_args()
 
     import datasets
@@ -63,12 +85,12 @@ def main():
     datasets.disable_progress_bars()
     tokenizer = tiny_tokenizer(args.template)  # prepare_tokenizer on the tiny family tokenizer
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "medquad_synthetic.csv"
-        write_rows(path, args.rows)
+        path = Path(folder) / f"{args.source}_synthetic.csv"
+        (write_rows if args.source == "medquad" else write_chat_rows)(path, args.rows)
         timings, start = {}, time.perf_counter()
-        rows = load_source("medquad", path=path)
+        rows = load_source(args.source, path=path)
         timings["load"] = time.perf_counter() - start
-        cleaned, report = clean(rows)
+        cleaned, report = clean(rows)  # with the shipped benchmark samples as the leak check
         timings["clean"] = time.perf_counter() - start - sum(timings.values())
         parts = split_train_eval(cleaned)
         timings["split"] = time.perf_counter() - start - sum(timings.values())

@@ -94,6 +94,8 @@ WIKIDOC_QUIRKS = [
     ("What is anemia?<br>", "Anemia is a lower than normal amount of hemoglobin in the blood.<br/>It causes tiredness, pallor and breathlessness."),
     ("What is bronchiolitis?", None),                               # null answer
     ("   How is scabies treated?\t", "Scabies is treated with a cream such as permethrin applied to the whole body.   Close contacts are treated at the same time.  "),
+    ("Which kidney stones pass on their own?", "Most stones <5 mm pass without treatment within a few weeks; stones >10 mm usually need a procedure."),  # comparison, not a tag
+    ("When is low blood pressure an emergency?", "A BP <90/60 with confusion, cold skin or a pulse >120 suggests shock and needs urgent care."),  # comparison, not a tag
 ]
 
 WIKIDOC_PATIENT = [
@@ -209,6 +211,18 @@ CHATDOCTOR = [
     ("I am 40 and my heart sometimes skips a beat when I drink coffee.", "Hello. Occasional skipped beats are common and often harmless, and caffeine is a frequent trigger. Cut down on coffee; see a doctor if you feel faint, short of breath or have chest pain with them."),
 ]
 
+# Written in the shape of ChatDoctor's known junk: the anonymiser's "Chat Doctor" placeholders, cut answers,
+# referral-only and very short answers.
+CHATDOCTOR_JUNK = [
+    ("Hi doctor, I get cold sores on my lip every winter.", "Hi. Thanks for your query. Cold sores come from the herpes simplex virus, which wakes up with cold weather or stress. An antiviral cream started at the first tingle shortens an outbreak. Regards, Chat Doctor."),  # placeholder sign-off: repaired
+    ("Hello, my 3 year old has patches of dry itchy skin on his elbows.", "Hello. This sounds like eczema. Some parents try homeopatChatDoctoredicines, but they have not been shown to help. A fragrance-free moisturiser twice a day and a mild steroid cream for flares are the usual treatment."),  # known splice: repaired
+    ("Hi, I have a sinus infection and was given antibiotics.", "Hi. Take the tabletChatDoctorice a day after food for five days, and use steam inhalation and saline drops to help the sinuses drain. See your doctor if the fever returns."),  # unknown splice: dropped
+    ("Hello doctor, is a low carbohydrate diet safe for me? I have type 2 diabetes.", "Hello. A moderate low carbohydrate diet is safe for most people with type 2 diabetes. You can read more about it at Chat Doctor. and ask your doctor before changing your medicines."),  # placeholder for a link: dropped
+    ("Hi, the back of my knee is swollen and painful after a long flight.", "Hi. Thanks for the query. Pain and swelling behind the knee after a long flight need a scan to rule out a blood clot in the leg veins. I would suggest the following"),  # cut mid-sentence: dropped
+    ("Hello, I have white spots on my nails.", "Hi. For further queries consult a dermatologist online. Take care."),  # referral only: dropped
+    ("Hi doctor, I twisted my ankle playing football.", "Hello. It is probably a sprain. Rest it."),  # under 100 characters: dropped
+]
+
 CHATBOT = [
     ("Q. What causes burning feet at night?", "Hi doctor, I am 52 and my feet burn at night for the last few months. I have diabetes.", "Hi. Burning feet in a person with diabetes is most often due to nerve damage from high blood sugar. Good sugar control is the most important step, and your doctor can prescribe medicine for the nerve pain. For more information consult an internal medicine physician online -->"),
     ("Q. Is it normal to have a headache after a fever?", "Hello doctor, my fever went away yesterday but I still have a mild headache.", "Hi. A mild headache for a day or two after a viral fever is common. Rest, drink fluids and take paracetamol if needed; seek care if it is severe or comes with neck stiffness."),
@@ -225,6 +239,13 @@ CHATBOT = [
     ("Q. Are swollen neck glands dangerous?", "Hi doctor, I have small swollen glands in my neck after a cold.", "Hi. Small, tender glands after a cold are a normal immune response and shrink within weeks. See a doctor if they are hard, painless, growing or last more than a month."),
     ("Q. Can anxiety cause chest pain?", "Hello doctor, I get chest pain when I am anxious. My ECG was normal.", "Hi. Anxiety can cause chest tightness and fast breathing. As your ECG was normal, breathing exercises and treating the anxiety can help; seek urgent care if the pain is different or comes with exertion."),
     ("Q. Why does my knee click?", "Hi doctor, my knee clicks when I climb stairs but does not hurt.", "Hi. Painless clicking is usually harmless and comes from tendons or gas bubbles in the joint. Strengthening the thigh muscles helps; see a doctor if pain, swelling or locking develops."),
+]
+
+CHATBOT_JUNK = [
+    ("Q. What is this rash on my back?", "Hi doctor, I have had a red rash on my back for a week.", "Hi. For more doubts, consult a dermatologist online -->"),  # referral only
+    ("Q. Can I drink coffee with antibiotics?", "Hello doctor, I started amoxicillin today. Is coffee fine?", "Hi. Yes, coffee is fine with amoxicillin."),  # under 100 characters
+    ("Q. Why does my jaw click when I chew?", "Hi doctor, my jaw clicks and aches when I eat hard food.", "Hi. Clicking with aching when chewing usually comes from the jaw joint. Soft food and warm compresses help, and the most likely cause is"),  # cut mid-sentence
+    ("Q. Why are my nails brittle?", "Patient: Hi doctor, my nails split and break easily.", "Doctor: Hi. Brittle nails most often come from frequent hand washing and dry air. Use a hand cream after washing and wear gloves for chores; a thyroid test is worth doing if your hair is also thinning."),  # scraped prefixes
 ]
 
 MEDTUNED_NER = "Identify every disease mentioned in the text and list them separated by commas. Answer 'none' if there is no disease."
@@ -258,6 +279,19 @@ MEDTUNED_TRAIN_QUIRKS = [
     MEDTUNED_TRAIN[0],                                               # exact duplicate
     (MEDTUNED_RE, "The patient developed a rash after taking the new antibiotic.", "", "ADE"),  # empty answer
     (MEDTUNED_QA, "", "About 37 degrees Celsius.", "PubMedQA"),      # empty input: instruction is the question
+]
+MEDTUNED_CHAT = "Answer the patient's question as a doctor would."
+MEDTUNED_EXAM = "Answer the multiple-choice question with the letter of the correct option."
+MEDQA_SAMPLE_QUESTION = "A 24-year-old woman has fatigue and pale conjunctivae. She has heavy menstrual periods. Hemoglobin is 9.8 g/dL with a low mean corpuscular volume and low ferritin. Which is the most likely cause of her anemia?"
+MEDMCQA_SAMPLE_QUESTION = "Which nerve is injured in a fracture of the surgical neck of the humerus?"
+PUBMEDQA_SAMPLE_QUESTION = "Does a structured hand-washing reminder lower hospital-acquired diarrhoea on a medical ward?"
+MEDTUNED_TRAIN_JUNK = [
+    (MEDTUNED_CHAT, "Hi, I get cramps in my feet when I swim.", "Hello. Foot cramps while swimming are common and usually come from tired muscles and cold water. Stretch before you swim and drink enough water. Thanks for using Chat Doctor.", "chatdoctor"),  # placeholder sign-off: repaired
+    (MEDTUNED_CHAT, "Hello, my toddler has a fever of 38.5 and is eating less.", "Hi. A fever of 38.5 in a toddler who is still drinking and playing is usually a viral infection. Give fluids and a fever medicine for comfort, and your symptoms suggest you should", "chatdoctor"),  # cut mid-sentence
+    (MEDTUNED_EXAM, f"Question: {MEDQA_SAMPLE_QUESTION}\nOptions: A. Iron deficiency from blood loss B. Vitamin B12 deficiency C. Hemolysis D. Aplastic anemia", "A. Iron deficiency from blood loss", "pmc_llama"),  # a MedQA benchmark question
+    (MEDTUNED_EXAM, f"Question: {MEDMCQA_SAMPLE_QUESTION}\nOptions: A. Radial nerve B. Axillary nerve C. Ulnar nerve D. Median nerve", "B. Axillary nerve", "pmc_llama"),  # a MedMCQA benchmark question
+    (MEDTUNED_QA, f"Question: {PUBMEDQA_SAMPLE_QUESTION} Context: Two wards were compared for six months.", "yes", "PubMedQA"),  # a PubMedQA benchmark question
+    (MEDTUNED_EXAM, "Question: Which vitamin deficiency causes scurvy?\nOptions: A. Vitamin A B. Vitamin C C. Vitamin D D. Vitamin K", "B. Vitamin C", "pmc_llama"),  # not a benchmark question: kept
 ]
 MEDTUNED_VALIDATION = [
     (MEDTUNED_NER, "Her father died of colon cancer at 62.", "colon cancer", "NCBI-disease"),
@@ -293,6 +327,11 @@ FINETOME = [
     (sharegpt(("h", "What is the difference between weather and climate?"), ("g", "Weather is the state of the atmosphere over hours or days; climate is the average pattern of weather in a place over decades.")), "WebInstructSub_axolotl", 4.8),
     (sharegpt(("h", "Suggest a name for a bakery."), ("g", "How about 'The Rising Loaf'?")), "infini-instruct-top-500k", 4.4),
     (sharegpt(("h", "Explain recursion simply."), ("g", "Recursion is when a function solves a problem by calling itself on a smaller version of the same problem, until it reaches a case small enough to answer directly.")), "infini-instruct-top-500k", 5.0),
+]
+FINETOME_CODE = [
+    (sharegpt(("h", "Write a Python function that counts the vowels in a string."), ("g", "Here is one way:\n\n```python\ndef count_vowels(text):\n    total = 0\n    for letter in text.lower():\n        if letter in \"aeiou\":  # y is not counted\n            total += 1\n    return total\n```\n\nIt visits each letter once, so it runs in linear time.")), "infini-instruct-top-500k", 4.9),  # indented code in a fence
+    (sharegpt(("h", "Write a C program that counts the positive numbers in an array."), ("g", "```c\n#include <stdio.h>\n\nint main(void) {\n    int a[] = {3, -1, 4, 0, 5};\n    int n = 5, count = 0;\n    for (int i = 0; i<n; i++) if (a[i]>0) count++;\n    printf(\"%d\\n\", count);\n    return 0;\n}\n```\nIt prints 3.")), "infini-instruct-top-500k", 4.8),  # <stdio.h> and i<n are not tags
+    (sharegpt(("h", "How do I keep a list of names in Java?"), ("g", "Use a List<String>, for example an ArrayList<String>, and call add() for each name. If x < y and y > z, nothing is known about x and z; sort the list before comparing.")), "WebInstructSub_axolotl", 4.6),  # generics in prose
 ]
 FINETOME_QUIRKS = [
     FINETOME[3],                                                                            # exact duplicate
@@ -383,22 +422,27 @@ def main():
                  {"instruction": "My eyes are red and watery.", "input": "", "output": ""},
                  {"instruction": "I have a headache every afternoon.", "input": "I work at a computer all day.",
                   "output": "Afternoon headaches in people who work at screens are often tension headaches. Take regular breaks, check your posture and drink enough water; see a doctor if they get worse or wake you at night."},
-                 {"instruction": "how long should a cold last ??", "input": "", "output": DIALOGUE[15][1]}]
+                 {"instruction": "how long should a cold last ??", "input": "", "output": DIALOGUE[15][1]},
+                 {"instruction": "Patient: I have a stuffy nose every morning.", "input": "",      # scraped prefixes
+                  "output": "Doctor: Morning stuffiness is often caused by dust mites or dry bedroom air. Wash bedding in hot water every week and try a saline spray; an antihistamine helps if it is an allergy."},
+                 {"instruction": "I bruise easily.", "input": "", "output": "Easy bruising has several causes."}]  # under 100 characters
     write_jsonl("medical-dialogue.jsonl", dialogue)
     chatdoctor = [(CHATDOCTOR_INSTRUCTION, q, a) for q, a in CHATDOCTOR]
     chatdoctor += [chatdoctor[3],                                              # exact duplicate
                    (CHATDOCTOR_INSTRUCTION, "Hi, my gums bleed when I brush.", "<b>Hello.</b> Bleeding gums are usually a sign of gum inflammation from plaque. Brush gently twice a day, floss daily and see a dentist for a cleaning."),
                    (CHATDOCTOR_INSTRUCTION, "", "Hello. Please describe your symptoms."),        # empty question
                    (CHATDOCTOR_INSTRUCTION, "i have had dandruff and an itchy scalp for months.", CHATDOCTOR[9][1])]
+    chatdoctor += [(CHATDOCTOR_INSTRUCTION, q, a) for q, a in CHATDOCTOR_JUNK]
     write_parquet("chatdoctor.parquet", ["instruction", "input", "output"], chatdoctor)
     chatbot = CHATBOT + [CHATBOT[0], CHATBOT[0], CHATBOT[2], CHATBOT[4], CHATBOT[9],  # exact duplicates
                          ("Q. What is a normal pulse?", "Hi doctor, what pulse rate is normal?  ", ""),
                          ("Q. Why do I feel dizzy?", None, "Hi. Please tell me more about when the dizziness happens.")]
+    chatbot += CHATBOT_JUNK
     write_parquet("ai-medical-chatbot.parquet", ["Description", "Patient", "Doctor"], chatbot)
     columns = ["instruction", "input", "output", "source"]
-    write_parquet("medtuned-train.parquet", columns, MEDTUNED_TRAIN + MEDTUNED_TRAIN_QUIRKS)
+    write_parquet("medtuned-train.parquet", columns, MEDTUNED_TRAIN + MEDTUNED_TRAIN_QUIRKS + MEDTUNED_TRAIN_JUNK)
     write_parquet("medtuned-validation.parquet", columns, MEDTUNED_VALIDATION)
-    write_parquet("finetome.parquet", ["conversations", "source", "score"], FINETOME + FINETOME_QUIRKS)
+    write_parquet("finetome.parquet", ["conversations", "source", "score"], FINETOME + FINETOME_QUIRKS + FINETOME_CODE)
     write_csv("medical-questions.csv", ["text", "label"], MEDICAL_QUESTIONS + MEDICAL_QUESTIONS_QUIRKS)
     write_parquet("wiki-medical-terms.parquet", ["page_title", "page_text"], TERMS + TERMS_QUIRKS)
 

@@ -13,6 +13,14 @@ def configure(parser):
     parser.add_argument("--stats", action="store_true", help="print rows read, rows kept and drops by reason")
     parser.add_argument("--examples", type=int, default=3, help="conversations to show without --stats")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--off", metavar="RULE[,RULE]", default="",
+                        help="quality rules to switch off, e.g. short_answer,benchmark_question "
+                             "(every rule is listed in the --stats --json report)")
+    parser.add_argument("--min-answer-chars", type=int, default=None,
+                        help="the short_answer threshold in characters (default 100)")
+    parser.add_argument("--benchmarks", choices=["auto", "samples", "hub"], default="auto",
+                        help="benchmark questions to keep out: the shipped samples, or also the real "
+                             "test sets from the Hub (auto: samples with --sample, else hub)")
 
 
 def run(args):
@@ -26,7 +34,7 @@ def run(args):
     from ..data import SOURCES, clean, load_source
 
     rows = load_source(args.dataset, sample=args.sample, path=args.path, split=args.split, limit=args.limit)
-    cleaned, report = clean(rows, require_answer=SOURCES[args.dataset].has_answers)
+    cleaned, report = clean(rows, require_answer=SOURCES[args.dataset].has_answers, **_rule_options(args))
     if args.stats:
         print(json.dumps(report.to_dict(), indent=2) if args.json else report)
         return 0
@@ -40,6 +48,17 @@ def run(args):
         for turn in messages:
             print(f"[{turn['role']}] {turn['content']}")
     return 0
+
+
+def _rule_options(args):
+    benchmarks = args.benchmarks
+    if benchmarks == "auto":
+        benchmarks = "samples" if args.sample else "hub"
+    options = {"off": [name for name in args.off.split(",") if name.strip()], "benchmarks": benchmarks}
+    options["off"] = [name.strip() for name in options["off"]]
+    if args.min_answer_chars is not None:
+        options["min_answer_chars"] = args.min_answer_chars
+    return options
 
 
 def _print_registry(as_json):

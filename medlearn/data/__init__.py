@@ -5,16 +5,21 @@
     parts = split_train_eval(rows)          # DatasetDict(train=..., eval=...)
 
 Modules: sources (registry and restricted datasets), loaders (Hub / sample / file -> messages),
-clean (debris, empties, duplicates, counted), split (leak-free split), mix (mixing, prepare_dataset),
-tables (conversations as a pandas table to look at).
+text (clean_text: real markup out, whitespace normalised, code untouched), rules (named quality rules
+per source), leaks (benchmark questions kept out of training), clean (rules, empties, duplicates,
+all counted), split (leak-free split), mix (mixing, prepare_dataset), tables (a pandas table to look at).
 """
-from .clean import CleanReport, clean, clean_text, normalize_text
+from .clean import RULE_NAMES, CleanReport, clean, clean_text, normalize_text
+from .leaks import benchmark_index
 from .loaders import load_file, load_labelled_questions, load_source
-from .mix import PreparedData, mix, prepare_dataset
+from .mix import PreparedData, data_stats_of, mix, prepare_dataset
+from .rules import RULES
 from .sources import RESTRICTED, SOURCES, RestrictedDatasetError, get_source
 from .split import split_labelled_questions, split_train_eval
 from .tables import to_qa_table
 
 __all__ = ["SOURCES", "RESTRICTED", "RestrictedDatasetError", "get_source", "load_source",
            "load_file", "load_labelled_questions", "clean", "clean_text", "normalize_text",
-           "CleanReport", "split_train_eval", "split_labelled_questions", "mix", "prepare_dataset", "PreparedData", "to_qa_table"]
+           "CleanReport", "RULES", "RULE_NAMES", "benchmark_index", "split_train_eval",
+           "split_labelled_questions", "mix", "prepare_dataset", "PreparedData", "data_stats_of",
+           "to_qa_table"]

@@ -2,11 +2,27 @@
 from dataclasses import dataclass
 
 
+STATS_ATTRIBUTE = "medlearn_data_stats"  # where prepare_dataset leaves its stats on train and eval
+
+
 @dataclass
 class PreparedData:
     train: object     # datasets.Dataset
     eval: object      # datasets.Dataset (empty when eval_fraction=0)
     reports: dict     # source name -> CleanReport
+
+    def stats(self):
+        """What cleaning did, for the run's stats JSON: every source's report and the leak check."""
+        leaks = [report.leak_check for report in self.reports.values() if report.leak_check]
+        return {"sources": {name: report.to_dict() for name, report in self.reports.items()},
+                "benchmark_questions_dropped": sum(leak["dropped"] for leak in leaks),
+                "benchmarks_checked": leaks[0]["checked"] if leaks else [],
+                "benchmarks_missing": leaks[0]["missing"] if leaks else []}
+
+
+def data_stats_of(dataset):
+    """The cleaning stats prepare_dataset attached to its train/eval Dataset (None for any other)."""
+    return getattr(dataset, STATS_ATTRIBUTE, None)
 
 
 def mix(datasets_by_name, weights=None, counts=None, seed=3407, total=None):
@@ -70,10 +86,15 @@ def _sample(dataset, count, seed):
 
 
 def prepare_dataset(names, sample=False, eval_fraction=0.1, seed=3407, limit_per_source=None,
-                    weights=None, counts=None, paths=None, tokenizer=None, max_answer_tokens=None):
+                    weights=None, counts=None, paths=None, tokenizer=None, max_answer_tokens=None,
+                    off=(), min_answer_chars=None, benchmarks="auto"):
     """Load, clean, mix and split sources in one call -> PreparedData(train, eval, reports).
 
     paths={"medquad": "my_copy.csv"} reads local copies instead of the Hub for those names.
+    off / min_answer_chars: switch quality rules off, or move the short-answer threshold (clean()).
+    benchmarks: rows containing a benchmark question are dropped; "auto" checks the shipped
+    benchmark samples, plus the real test sets from the Hub when the data is real (sample=False).
+    The counts are in each report and in data.stats(), which also rides on data.train for train().
     """
     from .clean import clean
     from .loaders import load_source
@@ -81,12 +102,24 @@ def prepare_dataset(names, sample=False, eval_fraction=0.1, seed=3407, limit_per
     from .split import split_train_eval
 
     names = [names] if isinstance(names, str) else list(names)
+    if benchmarks == "auto":
+        benchmarks = "samples" if sample else "hub"
+    options = {"off": off, "benchmarks": benchmarks}
+    if min_answer_chars is not None:
+        options["min_answer_chars"] = min_answer_chars
     cleaned, reports = {}, {}
     for name in names:
         if not get_source(name).has_answers:
             raise ValueError(f"{name!r} has questions but no answers, so it cannot be trained on "
                              f"directly; use load_labelled_questions() for it.")
         rows = load_source(name, sample=sample, path=(paths or {}).get(name), limit=limit_per_source)
-        cleaned[name], reports[name] = clean(rows, tokenizer, max_answer_tokens)
+        cleaned[name], reports[name] = clean(rows, tokenizer, max_answer_tokens, **options)
     split = split_train_eval(mix(cleaned, weights, counts, seed), eval_fraction, seed)
-    return PreparedData(split["train"], split["eval"], reports)
+    prepared = PreparedData(split["train"], split["eval"], reports)
+    stats = prepared.stats()
+    for part in (prepared.train, prepared.eval):
+        setattr(part, STATS_ATTRIBUTE, stats)
+    if stats["benchmarks_checked"]:
+        print(f"Benchmark leak check: dropped {stats['benchmark_questions_dropped']} row(s) containing a "
+              f"benchmark question (checked: {', '.join(stats['benchmarks_checked'])}).")
+    return prepared

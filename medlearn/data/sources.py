@@ -11,6 +11,7 @@ from pathlib import Path
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "data" / "samples"
 
 TEXT, LABEL, SHAREGPT, NUMBER = "text", "label", "sharegpt", "number"  # column kinds in `columns`
+GENERIC_RULES = ("doubled_question_mark",)  # the rules every source runs (medlearn/data/rules.py)
 
 
 class RestrictedDatasetError(ValueError):
@@ -35,6 +36,15 @@ class Source:
     notes: str = ""
     dropped_columns: tuple = field(default=())  # published columns not used, and why (see notes)
     kept_columns: dict = field(default_factory=dict)  # published column -> our column, carried along
+    rules: tuple = GENERIC_RULES  # quality rules (medlearn.data.rules) run on every row
+    task_rules: dict = field(default_factory=dict)  # task -> extra rules for rows of that task
+
+    def rules_for(self, task=None):
+        """The rule names that apply to a row of this source (and of `task`, where rows have one)."""
+        return self.rules + tuple(self.task_rules.get(str(task).lower(), ()))
+
+    def all_rules(self):
+        return set(self.rules).union(*self.task_rules.values())
 
     def sample_path(self, split="train"):
         if split not in self.sample_files:
@@ -60,6 +70,12 @@ class RestrictedDataset:
     def to_row(self):
         return asdict(self)
 
+
+# Chat sources were scraped from forums: prefixes, referral-only and cut answers are common, and
+# ChatDoctor also went through an anonymiser (medlearn/data/rules.py).
+CHAT_RULES = ("scraped_prefix", "doubled_question_mark", "referral_only", "short_answer",
+              "truncated_answer")
+CHATDOCTOR_RULES = CHAT_RULES + ("anonymiser_damage",)
 
 _OPEN = "Open download from the Hugging Face Hub; no login needed."
 
@@ -98,7 +114,7 @@ SOURCES = {source.name: source for source in [
         "OpenRAIL (per the dataset card)", _OPEN,
         6_307, {"train": "medical-dialogue.jsonl"},
         notes="`instruction` is the patient's message and `input` is empty; if a row has text in "
-              "`input` it is kept, after a newline."),
+              "`input` it is kept, after a newline.", rules=CHAT_RULES),
     Source(
         "chatdoctor", "lavita/ChatDoctor-HealthCareMagic-100k",
         "Patient questions and doctor answers from the HealthCareMagic forum (ChatDoctor).",
@@ -107,7 +123,9 @@ SOURCES = {source.name: source for source in [
         "Not stated on the dataset card; the ChatDoctor project releases it for research",
         _OPEN, 112_165, {"train": "chatdoctor.parquet"}, dropped_columns=("instruction",),
         notes="`instruction` is one fixed sentence on every row and is dropped; answers often "
-              "open with a greeting and close with a sign-off."),
+              "open with a greeting and close with a sign-off. The dataset's anonymiser put 'Chat "
+              "Doctor' in place of names and links, sometimes inside a word; some answers are cut "
+              "mid-sentence.", rules=CHATDOCTOR_RULES),
     Source(
         "ai-medical-chatbot", "ruslanmv/ai-medical-chatbot",
         "Patient-doctor dialogues from online consultation sites; a title, the patient, the doctor.",
@@ -117,7 +135,9 @@ SOURCES = {source.name: source for source in [
         256_916, {"train": "ai-medical-chatbot.parquet"},
         notes="Many exact duplicates and a trailing '-->' on some fields. The short title in "
               "`Description` and the patient's message are both the patient's words, so the user "
-              "turn is the two joined by a newline (content, not a prompt template)."),
+              "turn is the two joined by a newline (content, not a prompt template). Titles keep "
+              "the scraped 'Q. ' prefix; many answers are only a referral line or very short.",
+        rules=CHAT_RULES),
     Source(
         "medtuned", "nlpie/Llama2-MedTuned-Instructions",
         "Biomedical NLP tasks as instructions: NER, relation extraction, NLI, classification, QA.",
@@ -129,7 +149,9 @@ SOURCES = {source.name: source for source in [
         notes="The task instruction changes per row, so it becomes the system turn (templates "
               "without a system role merge it into the user turn). The published `source` column "
               "names the original task set and is kept as `task`; our `source` column is "
-              "'medtuned'. Row count approximate."),
+              "'medtuned'. Its chatdoctor rows carry ChatDoctor's quirks; its pmc_llama rows are exam "
+              "questions from sources that include MedQA and PubMedQA (the leak check drops those). "
+              "Row count approximate.", task_rules={"chatdoctor": CHATDOCTOR_RULES}),
     Source(
         "finetome", "mlabonne/FineTome-100k",
         "General instruction-following conversations, mixed in so the model keeps chatting well.",
