@@ -1,64 +1,109 @@
-"""Questions per second of zero-shot option scoring on a tiny model: batched vs one question at a time.
+"""Questions per second of zero-shot option scoring: medlearn vs lm-evaluation-harness, same questions, same model.
 
-    python benchmarks/bench_eval.py [--family llama-3] [--style text] [--batch-size 8] [--repeats 3]
+    python benchmarks/bench_eval.py [--family llama-3] [--batch-size 8] [--rounds 7]
 
-Three ways to score the same questions (shipped MedQA + MedMCQA samples):
-  reference   every option as its own full sequence (the prompt runs once per option)
-  one-by-one  one question at a time, prompt run once and reused for all options (batch size 1)
-  batched     several questions per forward pass, prompts reused (medlearn's default)
-The tiny model makes the model cheap, so this mostly measures per-call overhead; on a GPU with a
-7B model, the saving from reusing the prompt (k options -> 1 prompt pass) grows with prompt length.
+For each shipped benchmark sample (PubMedQA's official-test rows, MedQA, MedMCQA) and the tiny model of
+a family in float32 on the CPU:
+  lm-eval       lm-eval's HFLM on the tiny model folder, scoring the requests its own task built
+                (lm.loglikelihood: tokenizing and scoring, as lm-eval runs them);
+  leaderboard   medlearn's leaderboard protocol on the same folder: building lm-eval's prompts,
+                tokenizing and scoring;
+  lm-eval chat  lm-eval with --apply_chat_template (the family's chat template around its prompt),
+                the lm-eval run closest to medlearn's chat protocol;
+  chat          medlearn's chat protocol (family chat template, its own instruction), same questions.
+The runs alternate within each round, so a busy machine slows all of them alike; each one's best
+round (the least disturbed by other processes) is reported. Ratios: leaderboard / lm-eval, chat / lm-eval chat (questions per second).
+Needs lm-eval (a test dependency: pip install lm-eval==0.4.13 -c requirements.txt).
 """
 import argparse
+import json
 import os
+import tempfile
 import time
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-def timed(function, repeats):
-    """Best wall time of `repeats` runs (the least disturbed by other processes) and the last result."""
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        started = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - started)
-    return best, result
+def published_rows(name):
+    """The sample's rows as lm-eval should read them (PubMedQA: the official test ids, as medlearn scores)."""
+    from medlearn.evaluation import read_pubmedqa_test_ids
+    from medlearn.evaluation.benchmarks import sample_path
+
+    rows = [json.loads(line) for line in sample_path(name).read_text().splitlines()]
+    if name == "pubmedqa":
+        rows = [row for row in rows if str(row["pubid"]) in read_pubmedqa_test_ids()]
+    return rows
+
+
+def seconds(function):
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
+def bench_one(name, evaluated, lm, lm_chat, folder, batch_size, rounds):
+    """Best seconds per run of each contender on one benchmark; and the number of questions."""
+    from medlearn.evaluation import load_benchmark
+    from medlearn.evaluation.lm_eval_reference import lm_eval_requests, load_lm_eval_task, write_lm_eval_file
+    from medlearn.evaluation.scoring import score_questions
+
+    data_file = write_lm_eval_file(name, published_rows(name), Path(folder) / f"{name}.jsonl")
+    requests = lm_eval_requests(load_lm_eval_task(name, data_file))
+    chat_task = load_lm_eval_task(name, data_file)
+    chat_task.build_all_requests(apply_chat_template=True, chat_template=lm_chat.apply_chat_template)
+    chat_requests = chat_task.instances
+    questions = load_benchmark(name, sample=True).questions
+    model, tokenizer, template = evaluated.model, evaluated.tokenizer, evaluated.choice.template
+    lettered = name != "pubmedqa"
+    runs = {
+        "lm-eval": lambda: lm.loglikelihood(requests, disable_tqdm=True),
+        "leaderboard": lambda: score_questions(model, tokenizer, questions, protocol="leaderboard",
+                                               benchmark=name, batch_size=batch_size),
+        "lm-eval chat": lambda: lm_chat.loglikelihood(chat_requests, disable_tqdm=True),
+        "chat": lambda: score_questions(model, tokenizer, questions, template, lettered, protocol="chat",
+                                        batch_size=batch_size),
+    }
+    for run in runs.values():  # warm-up: first calls pay for lazy imports and allocations
+        run()
+    times = {label: [] for label in runs}
+    for _ in range(rounds):
+        for label, run in runs.items():
+            times[label].append(seconds(run))
+    return len(questions), {label: min(values) for label, values in times.items()}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--family", default="llama-3")
-    parser.add_argument("--style", default="letter", choices=["letter", "text"])
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=8, help="the same for lm-eval and medlearn")
+    parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
 
     import unsloth  # noqa: F401  (first: it patches transformers)
-    from datasets import concatenate_datasets
 
-    from medlearn.evaluation import load_benchmark, load_for_eval
-    from medlearn.evaluation.scoring import (encode_questions, pad_token_id, score_encoded,
-                                             score_question_without_cache)
+    from medlearn.evaluation import BENCHMARKS, load_for_eval
+    from medlearn.evaluation.lm_eval_reference import lm_eval_model
+    from medlearn.tiny import tiny_model_path
 
-    evaluated = load_for_eval("tiny-" + args.family, max_seq_length=1024)
-    questions = concatenate_datasets([load_benchmark(name, sample=True).questions for name in ("medqa", "medmcqa")])
-    encoded = encode_questions(evaluated.tokenizer, questions, evaluated.choice.template, style=args.style)
-    pad = pad_token_id(evaluated.tokenizer)
-    n = len(encoded)
-    runs = {
-        "reference": lambda: [score_question_without_cache(evaluated.model, q) for q in encoded],
-        "one-by-one": lambda: score_encoded(evaluated.model, encoded, pad, batch_size=1),
-        "batched": lambda: score_encoded(evaluated.model, encoded, pad, batch_size=args.batch_size),
-    }
-    seconds = {name: timed(run, args.repeats)[0] for name, run in runs.items()}
-    print(f"{n} questions, {args.style} replies, tiny {args.family}, batch size {args.batch_size}, "
-          f"best of {args.repeats}")
-    for name, value in seconds.items():
-        print(f"  {name:11} {n / value:8.1f} questions/s")
-    print(f"batched / one-by-one: {seconds['one-by-one'] / seconds['batched']:.2f}x; "
-          f"batched / reference: {seconds['reference'] / seconds['batched']:.2f}x")
+    folder = tiny_model_path(args.family)
+    evaluated = load_for_eval(str(folder), 1024, load_in_4bit=False, dtype="float32")
+    lm = lm_eval_model(folder, batch_size=args.batch_size, dtype="float32")
+    # The same weights with the tokenizer medlearn prepared, which carries the family chat template.
+    lm_chat = lm_eval_model(folder, tokenizer=evaluated.tokenizer, batch_size=args.batch_size, dtype="float32")
+    print(f"tiny {args.family} ({folder.name}), float32 on the CPU, batch size {args.batch_size}, "
+          f"best of {args.rounds} alternating rounds; questions/s")
+    print(f"{'benchmark':10}{'n':>4}{'lm-eval':>9}{'leaderboard':>13}{'ratio':>7}"
+          f"{'lm-eval chat':>14}{'chat':>8}{'ratio':>7}")
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in BENCHMARKS:
+            n, median = bench_one(name, evaluated, lm, lm_chat, scratch, args.batch_size, args.rounds)
+            rate = {label: n / value for label, value in median.items()}
+            print(f"{name:10}{n:>4}{rate['lm-eval']:>9.1f}{rate['leaderboard']:>13.1f}"
+                  f"{rate['leaderboard'] / rate['lm-eval']:>6.2f}x{rate['lm-eval chat']:>14.1f}"
+                  f"{rate['chat']:>8.1f}{rate['chat'] / rate['lm-eval chat']:>6.2f}x")
 
 
 if __name__ == "__main__":

@@ -196,18 +196,109 @@ def strip_disclaimer(answer):
     return answer[:-len(DISCLAIMER_BLOCK)] if answer.endswith(DISCLAIMER_BLOCK) else answer
 
 
-def load_chat_model(name_or_adapter, max_seq_length=2048, load_in_4bit=True, dtype=None):
-    """(model, tokenizer with its family template, ModelChoice) for a model name or adapter folder.
+DTYPES = ("auto", "float32", "float16", "bfloat16")
+
+
+def resolve_dtype(dtype=None):
+    """A torch dtype from None/"auto"/a name/a torch dtype.
+
+    auto: float32 on a CPU (16-bit matmuls there are slow and round differently from lm-eval's
+    float32), bfloat16 on a GPU that has it, float16 on one that does not (a T4).
+    """
+    import torch
+
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    if dtype in (None, "auto"):
+        if not torch.cuda.is_available():
+            return torch.float32
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    aliases = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
+    name = aliases.get(dtype, dtype)
+    if name not in DTYPES:
+        raise ValueError(f"Unknown dtype {dtype!r}. Valid dtypes: {', '.join(DTYPES)} (or fp32, fp16, bf16).")
+    return getattr(torch, name)
+
+
+def load_chat_model(name_or_adapter, max_seq_length=2048, load_in_4bit=True, dtype=None, family=None):
+    """(model, tokenizer with its family template, ModelChoice) for a model name, adapter folder,
+    plain Hugging Face model folder or Hub id.
 
     The one loader for using a model: chat, the web page and evaluation all come through here.
+    dtype: a torch dtype or a name (see resolve_dtype); None keeps Unsloth's choice. A plain folder or
+    Hub id is loaded as it is (no tiny stand-in); its family comes from its tokenizer unless given.
     """
     from .adapters import load_adapter, looks_like_adapter
     from .models import choose_model_or_adapter, load_model
     from .templates import prepare_tokenizer
 
+    dtype = None if dtype is None else resolve_dtype(dtype)
     if looks_like_adapter(name_or_adapter):
         return load_adapter(name_or_adapter, max_seq_length=max_seq_length, load_in_4bit=load_in_4bit,
                             dtype=dtype)
+    if is_plain_model(name_or_adapter):
+        return load_plain_model(str(name_or_adapter), max_seq_length, load_in_4bit, dtype, family)
     choice = choose_model_or_adapter(name_or_adapter)
     model, tokenizer = load_model(choice, max_seq_length, load_in_4bit, dtype)
     return model, prepare_tokenizer(tokenizer, choice.template), choice
+
+
+def is_plain_model(name):
+    """A Hugging Face model folder (config.json, no medlearn run info) or a Hub id (owner/name)."""
+    from pathlib import Path
+
+    from .models import RUN_INFO_FILE
+    from .registry import MODELS, TINY_PREFIX
+
+    name = str(name)
+    if Path(name).is_dir():
+        return Path(name, "config.json").is_file() and not Path(name, RUN_INFO_FILE).is_file()
+    if name in MODELS or name.startswith(TINY_PREFIX):
+        return False
+    return name.count("/") == 1 and not name.startswith((".", "/"))
+
+
+# A family is recognised by a token only its tokenizers have (checked in this order).
+FAMILY_MARKERS = (("<|eot_id|>", "llama-3"), ("<start_of_turn>", "gemma"), ("<|end_of_turn|>", "openchat"),
+                  ("[INST]", "mistral"))
+
+
+def guess_family(tokenizer, config=None):
+    """The course family of a plain model from its tokenizer's special tokens (and config), or None."""
+    vocab = tokenizer.get_vocab()
+    for marker, family in FAMILY_MARKERS:
+        if marker in vocab:
+            return family
+    model_type = getattr(config, "model_type", "") or ""
+    if model_type.startswith("mistral"):
+        return "mistral"
+    if model_type == "llama" and "<s>" in vocab:
+        return "llama-2"
+    return None
+
+
+def load_plain_model(source, max_seq_length, load_in_4bit, dtype, family=None):
+    """Load a model folder or Hub id through Unsloth; the chat template is its family's."""
+    from .models import ModelChoice, check_4bit_supported
+    from .registry import FAMILIES, check_family, default_model
+    from .templates import prepare_tokenizer
+
+    if load_in_4bit:
+        check_4bit_supported()
+    from unsloth import FastLanguageModel  # imported late: it patches transformers on import
+
+    from . import memory
+
+    # Straight through Unsloth: medlearn.models.load_model resolves registry names and adapters,
+    # which a model from outside the course is not. The ledger books it at its measured size.
+    booking = memory.reserve(ModelChoice(source, source, "", "", tiny=False), load_in_4bit)
+    model, tokenizer = FastLanguageModel.from_pretrained(source, max_seq_length=max_seq_length,
+                                                         load_in_4bit=load_in_4bit, dtype=dtype)
+    memory.book(model, booking)
+    family = check_family(family) if family else guess_family(tokenizer, getattr(model, "config", None))
+    if family is None:
+        raise ValueError(f"Cannot tell which course family {source} belongs to from its tokenizer; pass "
+                         f"family= (--family) as one of {', '.join(FAMILIES)}.")
+    template = default_model(family).template
+    choice = ModelChoice(source, source, family, template, tiny=False)
+    return model, prepare_tokenizer(tokenizer, template), choice

@@ -101,7 +101,7 @@ def test_wrong_schema_names_the_missing_field(tmp_path):
 
 @pytest.mark.parametrize("name,field,bad,valid", [
     ("medqa", "answer_idx", "E", "A, B, C, D"),
-    ("medmcqa", "cop", 4, "0, 1, 2, 3"),
+    ("medmcqa", "cop", 7, "0, 1, 2, 3"),
     ("pubmedqa", "final_decision", "unsure", "yes, no, maybe"),
 ])
 def test_answer_label_outside_the_options_names_the_row(tmp_path, name, field, bad, valid):
@@ -205,3 +205,110 @@ def test_wilson_interval_is_wide_for_small_samples_and_refuses_none():
     assert high - low < 0.031
     with pytest.raises(ValueError, match="n=0"):
         wilson_interval(0, 0)
+
+
+def github_release(rows):
+    """MedMCQA rows as the GitHub release numbers them: cop 1-4 for opa..opd."""
+    return [dict(row, cop=row["cop"] + 1) for row in rows]
+
+
+def test_medmcqa_github_release_is_detected_and_converted_with_a_message(tmp_path, capsys):
+    rows = sample_rows("medmcqa")
+    assert {row["cop"] for row in rows} == {0, 1, 2, 3}
+    from_github = load_benchmark("medmcqa", path=write_jsonl(tmp_path / "dev.jsonl", github_release(rows)))
+    assert "GitHub release's numbering; converted" in capsys.readouterr().out
+    assert from_github.questions.to_list() == load_benchmark("medmcqa", sample=True).questions.to_list()
+
+
+def test_medmcqa_answers_that_fit_both_numberings_are_refused_not_shifted(tmp_path):
+    rows = [row for row in sample_rows("medmcqa") if row["cop"] in (1, 2, 3)]
+    path = write_jsonl(tmp_path / "ambiguous.jsonl", rows)
+    with pytest.raises(ValueError, match="between 1 and 3.*cop_base=0.*cop_base=1"):
+        load_benchmark("medmcqa", path=path)
+    hub = load_benchmark("medmcqa", path=path, cop_base=0).questions
+    github = load_benchmark("medmcqa", path=path, cop_base=1).questions
+    assert [q["options"][q["answer"]] for q in hub] == [r["opa opb opc opd".split()[r["cop"]]] for r in rows]
+    assert [q["options"][q["answer"]] for q in github] == [r["opa opb opc opd".split()[r["cop"] - 1]] for r in rows]
+    mixed = sample_rows("medmcqa") + github_release(sample_rows("medmcqa"))[:1]
+    mixed[-1]["cop"] = 4
+    with pytest.raises(ValueError, match="both 0 and 4"):
+        load_benchmark("medmcqa", path=write_jsonl(tmp_path / "mixed.jsonl", mixed))
+
+
+def test_baselines_are_the_same_under_both_protocols_and_name_theirs(tmp_path):
+    for name in BENCHMARKS:
+        chat = evaluate_baseline("majority", name, "chat", sample=True)
+        leaderboard = evaluate_baseline("majority", name, "leaderboard", sample=True)
+        assert leaderboard["protocol"] == "leaderboard" and chat["protocol"] == "chat"
+        keys = ("accuracy", "macro_f1", "baselines", "predictions", "n")
+        assert {k: leaderboard[k] for k in keys} == {k: chat[k] for k in keys}
+    with pytest.raises(ValueError, match="Unknown protocol 'harness'.*leaderboard, chat"):
+        evaluate_baseline("majority", "medqa", "harness", sample=True)
+
+
+def test_leaderboard_prompts_are_plain_text_in_lm_evals_format():
+    from medlearn.evaluation.leaderboard import leaderboard_choices, leaderboard_prompt
+
+    medqa = load_benchmark("medqa", sample=True).questions[0]
+    prompt = leaderboard_prompt(medqa, "medqa")
+    assert prompt.startswith("Question: " + medqa["question"] + "\nA. " + medqa["options"][0] + "\n")
+    assert prompt.endswith("\nD. " + medqa["options"][3] + "\nAnswer:")
+    assert "\nChoices:\n" in leaderboard_prompt(load_benchmark("medmcqa", sample=True).questions[0], "medmcqa")
+    pubmed = load_benchmark("pubmedqa", sample=True).questions[0]
+    assert leaderboard_prompt(pubmed, "pubmedqa") == ("Abstract: " + pubmed["context"] + "\nQuestion: "
+                                                      + pubmed["question"] + "\nAnswer:")
+    assert leaderboard_choices(pubmed, "pubmedqa") == ["yes", "no", "maybe"]
+    assert leaderboard_choices(medqa, "medqa") == ["A", "B", "C", "D"]
+
+
+def test_contamination_counts_benchmark_questions_found_in_training_data(tmp_path):
+    from datasets import Dataset
+
+    from medlearn.evaluation.contamination import contamination_report, normalise_question, training_datasets
+
+    assert normalise_question("  Koplik spots are SEEN in:\n") == normalise_question("koplik spots are seen in")
+    questions = load_benchmark("medmcqa", sample=True).questions
+    asked = [questions[2]["question"].upper() + "  ",  # the same question, other case and spacing
+             "Answer this exam question.\n" + questions[5]["question"] + "\nA. something"]  # one line of many
+    training = Dataset.from_dict({"messages": [
+        [{"role": "user", "content": text}, {"role": "assistant", "content": "An answer."}] for text in asked]
+        + [[{"role": "user", "content": "What is asthma?"}, {"role": "assistant", "content": questions[7]["question"]}]]})
+    report = contamination_report(questions, training_data=training)
+    assert report["questions_seen_in_training"] == 2 and report["n"] == len(questions)
+    assert report["ids"] == [questions[2]["id"], questions[5]["id"]]  # answers are not what the model was asked
+    (tmp_path / "training_config.json").write_text(json.dumps({"datasets": ["medquad", "wikidoc"]}))
+    assert training_datasets(tmp_path) == ["medquad", "wikidoc"]
+    from_folder = contamination_report(questions, tmp_path, sample=True)
+    assert from_folder["checked"] and from_folder["questions_seen_in_training"] == 0
+    assert "medquad, wikidoc (shipped samples)" == from_folder["training_data"]
+
+
+def test_result_json_and_plot_name_the_protocol(tmp_path):
+    from medlearn.evaluation.report import format_result, run_name_for
+
+    base = evaluate_baseline("majority", "medqa", "leaderboard", sample=True)
+    leaderboard = dict(base, model="m", scored_by="model", accuracy=0.5, accuracy_norm=0.4, protocol="leaderboard",
+                       lm_eval_task="medqa_4options", questions_per_second=10.0)
+    chat = dict(leaderboard, protocol="chat", template="llama-3", accuracy=0.3)
+    assert run_name_for(leaderboard) == "m_medqa_leaderboard" and run_name_for(chat) == "m_medqa"
+    assert "leaderboard protocol (lm-eval medqa_4options)" in format_result(leaderboard)
+    assert "chat protocol (llama-3 template)" in format_result(chat)
+    paths = [save_result(r, tmp_path) for r in (leaderboard, chat)]
+    assert [load_results([p])[0]["protocol"] for p in paths] == ["leaderboard", "chat"]
+    png = plot_results(paths, tmp_path / "eval.png")
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_dtype_names_resolve_and_bad_ones_list_the_valid(monkeypatch):
+    import torch
+
+    from medlearn.inference import resolve_dtype
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_dtype("auto") is torch.float32 and resolve_dtype(None) is torch.float32
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: False)  # a T4
+    assert resolve_dtype("auto") is torch.float16
+    assert resolve_dtype("bf16") is torch.bfloat16 and resolve_dtype(torch.float16) is torch.float16
+    with pytest.raises(ValueError, match="Unknown dtype 'float8'.*auto, float32, float16, bfloat16"):
+        resolve_dtype("float8")

@@ -63,6 +63,22 @@ def test_batched_scores_equal_one_at_a_time_and_the_uncached_reference(tiny):
         assert got_s == pytest.approx(want, abs=1e-3)
 
 
+@pytest.mark.parametrize("protocol,name", [("chat", "medqa"), ("leaderboard", "medmcqa"), ("leaderboard", "pubmedqa")])
+def test_one_pass_scores_with_a_shared_prefix_equal_the_uncached_reference(tiny, protocol, name):
+    from medlearn.evaluation.scoring import encode_for_protocol, shared_prefix_length
+
+    questions = load_benchmark(name, sample=True).questions
+    encoded = encode_for_protocol(tiny.tokenizer, questions, protocol, name, "llama-3", name != "pubmedqa")
+    assert all(len(reply) == 1 for q in encoded for reply in q.replies)  # the one-pass path
+    if protocol == "chat":  # the chat template's system block is shared, and reused through the cache
+        assert shared_prefix_length([q.prompt for q in encoded]) >= 8
+    pad = pad_token_id(tiny.tokenizer)
+    reference = [score_question_without_cache(tiny.model, q) for q in encoded]
+    for batch_size in (1, 5, 8):
+        for got, want in zip(score_encoded(tiny.model, encoded, pad, batch_size=batch_size), reference):
+            assert got == pytest.approx(want, abs=1e-4)
+
+
 def test_heldout_loss_matches_the_models_own_loss(tiny):
     from datasets import Dataset
 
@@ -126,10 +142,30 @@ def test_an_adapter_folder_is_evaluated_as_the_fine_tuned_model(tiny, tmp_path):
     model = FastLanguageModel.get_peft_model(model, r=4, lora_alpha=4, target_modules=["q_proj", "v_proj"])
     model.save_pretrained(tmp_path / "adapter")
     tokenizer.save_pretrained(tmp_path / "adapter")
-    write_run_info(tmp_path / "adapter", choice)
+    write_run_info(tmp_path / "adapter", choice, {"datasets": ["medquad"]})
     tuned = load_for_eval(str(tmp_path / "adapter"), 256, load_in_4bit=False, dtype=torch.float32)
     assert tuned.label == tmp_path.name + " (fine-tuned)" and tuned.choice.template == "llama-3"
     split = Dataset.from_dict({"messages": [[{"role": "user", "content": "What is a fever?"},
                                              {"role": "assistant", "content": "A body temperature above 38 C."}]]})
     # A fresh LoRA adapter starts as a no-op (B = 0), so base and "fine-tuned" must agree exactly.
     assert evaluate_heldout(tuned, split)["loss"] == pytest.approx(evaluate_heldout(tiny, split)["loss"], rel=1e-5)
+
+    # Before a fine-tuned model is scored, its training data is searched for the benchmark's questions.
+    result = evaluate_benchmark(tuned, "medqa", sample=True, limit=4, progress=False, protocol="leaderboard")
+    assert result["contamination"]["checked"] and result["contamination"]["training_data"] == "medquad (shipped samples)"
+    assert result["contamination"]["questions_seen_in_training"] == 0 and result["protocol"] == "leaderboard"
+
+
+def test_cli_leaderboard_protocol_on_a_plain_model_folder(tmp_path, capsys):
+    from medlearn.cli import main
+    from medlearn.tiny import tiny_model_path
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["eval", "--model", str(tiny_model_path("llama-3")), "--benchmark", "pubmedqa", "--sample",
+              "--protocol", "leaderboard", "--dtype", "float32", "--artifacts-dir", str(tmp_path), "--json"])
+    assert exit_info.value.code == 0
+    saved = json.loads(capsys.readouterr().out)
+    assert saved["protocol"] == "leaderboard" and saved["lm_eval_task"] == "pubmedqa"
+    assert saved["dtype"] == "float32" and saved["template"] is None and saved["n"] == 14
+    assert "contamination" not in saved  # a plain model folder was not trained here
+    assert (tmp_path / f"eval_{saved['run']}.json").name.endswith("_pubmedqa_leaderboard.json")

@@ -9,8 +9,19 @@ KINDS = ("pubmedqa", "medqa", "medmcqa", "heldout", "offtopic")
 
 
 def configure(parser):
-    parser.add_argument("--model", help="model name (medlearn models), tiny-FAMILY, or an adapter folder")
+    parser.add_argument("--model", help="model name (medlearn models), tiny-FAMILY, an adapter folder, "
+                                        "a Hugging Face model folder or a Hub id (owner/name)")
     parser.add_argument("--benchmark", required=True, help=f"one of: {', '.join(KINDS)}")
+    parser.add_argument("--protocol", default="chat", choices=["leaderboard", "chat"],
+                        help="leaderboard: lm-eval's plain-text prompts (comparable with the Open Medical-LLM "
+                             "Leaderboard); chat: the family chat template, how the tuned chat model answers")
+    parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "float16", "bfloat16"],
+                        help="auto: float32 on a CPU, bfloat16 on a GPU that has it, float16 on a T4")
+    parser.add_argument("--family", help="for a plain model folder or Hub id whose tokenizer does not "
+                                         "tell its course family")
+    parser.add_argument("--cop-base", type=int, choices=[0, 1],
+                        help="MedMCQA answer numbering: 0 = Hub release (cop 0-3), 1 = GitHub release (1-4); "
+                             "detected when left out")
     parser.add_argument("--baseline", help="score the 'majority' or 'random' baseline instead of a model")
     parser.add_argument("--path", help="a benchmark file in its published schema (Parquet, JSON Lines, "
                                        "JSON, CSV; PubMedQA's ori_pqal.json too) or, for heldout, a "
@@ -24,7 +35,10 @@ def configure(parser):
                         help="score option letters (the leaderboard's way) or the options' own text")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--max-length", type=int, default=2048, help="max sequence length")
-    parser.add_argument("--no-4bit", action="store_true", help="load the model in 16-bit instead of 4-bit")
+    parser.add_argument("--no-4bit", action="store_true",
+                        help="load the model unquantized (always so on a CPU unless --4bit)")
+    parser.add_argument("--4bit", dest="force_4bit", action="store_true",
+                        help="load in 4-bit on a CPU too (the default on a GPU, as in training)")
     parser.add_argument("--run", help="result name: artifacts/eval_RUN.json (default: model_benchmark)")
     parser.add_argument("--artifacts-dir", default="artifacts")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
@@ -53,6 +67,8 @@ def check_args(args):
                          "Leave it out to score every question.")
     if args.baseline and args.benchmark in ("heldout", "offtopic"):
         raise ValueError(f"--baseline scores multiple-choice benchmarks only, not {args.benchmark}.")
+    if args.cop_base is not None and args.benchmark != "medmcqa":
+        raise ValueError(f"--cop-base is MedMCQA's answer numbering; it means nothing for {args.benchmark}.")
     if not args.baseline and not args.model:
         raise ValueError("Pass --model NAME_OR_ADAPTER (or --baseline majority|random).")
 
@@ -61,16 +77,29 @@ def evaluate(args):
     from .. import evaluation
 
     load_options = dict(sample=args.sample, path=args.path, limit=args.limit)
+    bench_options = dict(load_options, test_subset=not args.all_rows,
+                         **({"cop_base": args.cop_base} if args.cop_base is not None else {}))
     if args.baseline:
-        return evaluation.evaluate_baseline(args.baseline, args.benchmark, test_subset=not args.all_rows,
-                                            **load_options)
-    evaluated = evaluation.load_for_eval(args.model, args.max_length, load_in_4bit=not args.no_4bit)
+        return evaluation.evaluate_baseline(args.baseline, args.benchmark, args.protocol, **bench_options)
+    evaluated = evaluation.load_for_eval(args.model, args.max_length, load_in_4bit=use_4bit(args),
+                                         dtype=args.dtype, family=args.family)
     if args.benchmark == "heldout":
         return evaluation.evaluate_heldout(evaluated, heldout_split(args), args.max_length, args.batch_size)
     if args.benchmark == "offtopic":
         return evaluation.evaluate_offtopic(evaluated, batch_size=args.batch_size, **load_options)
     return evaluation.evaluate_benchmark(evaluated, args.benchmark, args.style, args.batch_size,
-                                         test_subset=not args.all_rows, **load_options)
+                                         protocol=args.protocol, **bench_options)
+
+
+def use_4bit(args):
+    """4-bit on a GPU (as the model was trained), unquantized on a CPU where 4-bit is only emulated."""
+    from ..models import cuda_available
+
+    if args.no_4bit and args.force_4bit:
+        raise ValueError("--4bit and --no-4bit contradict each other; pass one.")
+    if args.no_4bit or args.force_4bit:
+        return args.force_4bit
+    return cuda_available()
 
 
 def heldout_split(args):

@@ -37,7 +37,8 @@ BENCHMARKS = {spec.name: spec for spec in [
                   ("question", "options", "answer_idx"), True, "US medical licensing exam questions; test has 1,273."),
     BenchmarkSpec("medmcqa", "MedMCQA", "openlifescienceai/medmcqa", None, "validation",
                   ("question", "opa", "opb", "opc", "opd", "cop"), True,
-                  "Indian medical entrance exam questions; test answers are withheld, so validation (4,183) is used."),
+                  "Indian medical entrance exam questions; test answers are withheld, so validation (4,183) is used. "
+                  "The Hub numbers answers (cop) 0-3; the GitHub release (dev.json) 1-4, detected and converted."),
 ]}
 
 
@@ -67,16 +68,20 @@ def sample_path(name):
     return SAMPLES_DIR / f"{get_benchmark(name).name}_sample.jsonl"
 
 
-def load_benchmark(name, sample=False, path=None, split=None, limit=None, test_subset=True):
+def load_benchmark(name, sample=False, path=None, split=None, limit=None, test_subset=True, cop_base=None):
     """Load a benchmark from the Hub, a file (`path`) or the shipped sample, in the question schema.
 
     PubMedQA keeps only the official test ids unless test_subset=False; `limit` keeps the first N.
+    cop_base (MedMCQA only): 0 for the Hub release (cop 0-3), 1 for the GitHub release (cop 1-4);
+    None detects it from the answers and says so, or asks when the answers cannot tell.
     """
     spec = get_benchmark(name)
     check_limit(limit)
     rows, source, split = read_rows(spec, sample, path, split)
     check_fields(rows, spec, source)
-    questions = [convert_row(spec, row, index) for index, row in enumerate(rows)]
+    offset = medmcqa_cop_base(rows["cop"] if hasattr(rows, "column_names") else [r["cop"] for r in rows],
+                              source, cop_base) if spec.name == "medmcqa" else 0
+    questions = [convert_row(spec, row, index, offset) for index, row in enumerate(rows)]
     excluded = {}
     if spec.name == "pubmedqa" and test_subset:
         questions, excluded = keep_pubmedqa_test_ids(questions, source)
@@ -166,10 +171,40 @@ def check_fields(rows, spec, source):
                          f"found {', '.join(columns)}.")
 
 
-def convert_row(spec, row, index):
+def medmcqa_cop_base(cops, source, cop_base=None):
+    """0 or 1: how a MedMCQA file numbers its answers (`cop`), checked against every row.
+
+    The Hub release (openlifescienceai/medmcqa) numbers opa..opd 0-3; the GitHub release
+    (medmcqa/medmcqa, train.json / dev.json) numbers them 1-4. A 4 with no 0 is the GitHub release and
+    is converted, with a message. Answers all within 1-3 fit both: we ask instead of guessing, since a
+    wrong guess would shift every answer by one option.
+    """
+    if cop_base is not None:
+        if cop_base not in (0, 1):
+            raise ValueError(f"cop_base must be 0 (Hub release, cop 0-3) or 1 (GitHub release, cop 1-4), "
+                             f"got {cop_base!r}.")
+        return cop_base
+    values = set(cops)
+    if 0 in values and 4 in values:
+        raise ValueError(f"{source}: MedMCQA answers (cop) include both 0 and 4, so they are neither the Hub's "
+                         "0-3 nor GitHub's 1-4 numbering. Check the file.")
+    if 4 in values:
+        print(f"{source}: MedMCQA answers (cop) run 1-4, the GitHub release's numbering; converted to the "
+              "Hub's 0-3 (cop 1 = opa). Pass cop_base=1 (--cop-base 1) to say so and silence this.")
+        return 1
+    if 0 in values:
+        return 0
+    raise ValueError(f"{source}: every MedMCQA answer (cop) is between 1 and 3, which fits both the Hub's 0-3 "
+                     "and GitHub's 1-4 numbering. Say which: cop_base=0 (--cop-base 0) for the Hugging Face "
+                     "release, cop_base=1 (--cop-base 1) for the GitHub release (train.json/dev.json).")
+
+
+def convert_row(spec, row, index, cop_offset=0):
     """One raw row as {id, question, context, options, answer}; errors name the row."""
-    converters = {"pubmedqa": convert_pubmedqa, "medqa": convert_medqa, "medmcqa": convert_medmcqa}
-    item = converters[spec.name](row, index)
+    if spec.name == "medmcqa":
+        item = convert_medmcqa(row, index, cop_offset)
+    else:
+        item = {"pubmedqa": convert_pubmedqa, "medqa": convert_medqa}[spec.name](row, index)
     if not str(item["question"] or "").strip():
         raise ValueError(f"{spec.title} row {index} (id {item['id']}): the question is empty.")
     return item
@@ -198,14 +233,15 @@ def convert_medqa(row, index):
             "options": [str(options[letter]) for letter in letters], "answer": answer}
 
 
-def convert_medmcqa(row, index):
+def convert_medmcqa(row, index, cop_offset=0):
     row_id = row.get("id") or f"row-{index}"
     options = [row[key] for key in ("opa", "opb", "opc", "opd")]
     empty = [key for key, text in zip(("opa", "opb", "opc", "opd"), options) if not str(text or "").strip()]
     if empty:
         raise ValueError(f"MedMCQA row {index} (id {row_id}): option {', '.join(empty)} is empty.")
-    answer = check_answer(row["cop"], [0, 1, 2, 3], "MedMCQA", index, row_id,
-                          "cop (0-indexed: 0=opa .. 3=opd)")
+    numbering = "0=opa .. 3=opd" if cop_offset == 0 else "GitHub release: 1=opa .. 4=opd"
+    valid = [value + cop_offset for value in range(4)]
+    answer = check_answer(row["cop"], valid, "MedMCQA", index, row_id, f"cop ({numbering})")
     return {"id": str(row_id), "question": row["question"], "context": "",
             "options": [str(text) for text in options], "answer": answer}
 

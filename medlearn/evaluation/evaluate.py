@@ -21,64 +21,124 @@ class EvalModel:
 
     @property
     def label(self):
-        """How the model is named in tables and plots; an adapter folder is marked as fine-tuned."""
-        folder = Path(self.choice.requested)
-        if not folder.is_dir():
+        """How the model is named in tables and plots; an adapter (or merged) folder is marked as fine-tuned."""
+        if not self.fine_tuned:
             return self.choice.requested
+        folder = Path(self.choice.requested)
         run = folder.parent.name if folder.name == "adapter" else folder.name  # outputs/RUN/adapter
         return run + " (fine-tuned)"
 
+    @property
+    def fine_tuned(self):
+        """True for a folder medlearn saved after training (adapter or merged), not a plain model folder."""
+        from ..models import RUN_INFO_FILE
 
-def load_for_eval(name_or_adapter, max_seq_length=2048, load_in_4bit=True, dtype=None):
-    """Load a model name or a saved adapter folder for evaluation, with its family's chat template."""
+        return Path(self.choice.requested, RUN_INFO_FILE).is_file()
+
+    def describe(self):
+        from ..inference import is_plain_model
+
+        if is_plain_model(self.choice.requested):
+            return (f"{self.choice.requested} (a Hugging Face model as it is; {self.choice.family} family, "
+                    f"template {self.choice.template})")
+        return self.choice.describe()
+
+
+def load_for_eval(name_or_adapter, max_seq_length=2048, load_in_4bit=True, dtype=None, family=None):
+    """Load a model name, adapter folder, plain model folder or Hub id for evaluation.
+
+    dtype: "auto" (float32 on a CPU, bf16 or fp16 on a GPU), a name or a torch dtype; None keeps
+    Unsloth's default. family: only for a plain model whose tokenizer does not say it.
+    """
     from unsloth import FastLanguageModel  # first: it patches transformers and PEFT
 
     from ..inference import load_chat_model
 
-    model, tokenizer, choice = load_chat_model(name_or_adapter, max_seq_length, load_in_4bit, dtype)
+    model, tokenizer, choice = load_chat_model(name_or_adapter, max_seq_length, load_in_4bit, dtype, family)
     FastLanguageModel.for_inference(model)  # eval mode and Unsloth's fast inference path on a GPU
-    print(f"Evaluating {choice.describe()}")
-    return EvalModel(model, tokenizer, choice)
+    evaluated = EvalModel(model, tokenizer, choice)
+    print(f"Evaluating {evaluated.describe()} in {model_dtype(model)}")
+    return evaluated
+
+
+def model_dtype(model):
+    """The dtype the model computes in, as a short name ("float32")."""
+    dtype = getattr(model, "dtype", None) or next(model.parameters()).dtype
+    return str(dtype).replace("torch.", "")
 
 
 def as_benchmark(benchmark, **load_options):
     return benchmark if isinstance(benchmark, Benchmark) else load_benchmark(benchmark, **load_options)
 
 
-def evaluate_benchmark(evaluated, benchmark, style="letter", batch_size=8, progress=True, **load_options):
+def evaluate_benchmark(evaluated, benchmark, style="letter", batch_size=8, progress=True, protocol="chat",
+                       training_data=None, **load_options):
     """Score a model (an EvalModel from load_for_eval) on a benchmark; prints and returns the result.
 
-    `benchmark` is a name (load_options such as sample=True, path=, limit= are passed to
-    load_benchmark) or a Benchmark already loaded.
+    protocol: "chat" (the family chat template, the course's own) or "leaderboard" (lm-eval's
+    plain-text prompts, comparable with the Open Medical-LLM Leaderboard). `benchmark` is a name
+    (load_options such as sample=True, path=, limit= go to load_benchmark) or a Benchmark. For a
+    fine-tuned model the questions are first looked up in its training data (training_data, or the
+    datasets its folder names) and the count is reported and saved.
     """
+    from .leaderboard import LM_EVAL_TASKS, check_protocol
     from .report import format_result
     from .scoring import score_questions
 
+    check_protocol(protocol)
     bench = as_benchmark(benchmark, **load_options)
     print(bench.describe())
+    # Shipped benchmark samples mean an offline run, whose training read the shipped samples too.
+    sample = load_options.get("sample", False) or bench.split == "sample"
+    contamination = check_contamination(evaluated, bench, training_data, sample)
     spec = BENCHMARKS[bench.name]
     rows, per_second = score_questions(evaluated.model, evaluated.tokenizer, bench.questions,
-                                       evaluated.choice.template, spec.lettered, style, batch_size, progress)
+                                       evaluated.choice.template, spec.lettered, style, batch_size, progress,
+                                       protocol=protocol, benchmark=bench.name)
     golds = [row["gold"] for row in rows]
     result = base_result(bench, evaluated.label, "model")
-    result.update(model_source=evaluated.choice.source, family=evaluated.choice.family,
-                  template=evaluated.choice.template, tiny=evaluated.choice.tiny, choice_style=style,
+    result.update(protocol=protocol, model_source=evaluated.choice.source, family=evaluated.choice.family,
+                  template=evaluated.choice.template if protocol == "chat" else None,
+                  tiny=evaluated.choice.tiny, dtype=model_dtype(evaluated.model),
+                  choice_style=style if protocol == "chat" else "lm-eval choices",
                   accuracy=accuracy(golds, [r["pred"] for r in rows]),
                   accuracy_norm=accuracy(golds, [r["pred_norm"] for r in rows]),
                   macro_f1=macro_f1(golds, [r["pred"] for r in rows]),
                   questions_per_second=per_second, predictions=rows)
+    if protocol == "leaderboard":
+        result["lm_eval_task"] = LM_EVAL_TASKS[bench.name]
+    if contamination is not None:
+        result["contamination"] = contamination
     print(format_result(result))
     return result
 
 
-def evaluate_baseline(baseline, benchmark, **load_options):
-    """Score the majority-class or uniform-random baseline on a benchmark, as if it were a model."""
+def check_contamination(evaluated, bench, training_data=None, sample=False):
+    """The contamination report of a fine-tuned model (printed), or None for a model that was not tuned here."""
+    from .contamination import contamination_report, describe_contamination
+
+    if training_data is None and not evaluated.fine_tuned:
+        return None
+    report = contamination_report(bench.questions, evaluated.choice.requested, training_data, sample)
+    print(describe_contamination(report))
+    return report
+
+
+def evaluate_baseline(baseline, benchmark, protocol="chat", **load_options):
+    """Score the majority-class or uniform-random baseline on a benchmark, as if it were a model.
+
+    A baseline never reads a prompt, so both protocols give the same numbers; `protocol` only labels
+    the result, so it sits beside the model results it is compared with.
+    """
+    from .leaderboard import check_protocol
     from .report import format_result
 
     check_baseline(baseline)
+    check_protocol(protocol)
     bench = as_benchmark(benchmark, **load_options)
     print(bench.describe())
     result = base_result(bench, f"{baseline} baseline", "baseline:" + baseline)
+    result["protocol"] = protocol
     chosen = result["baselines"][baseline]
     result.update(accuracy=chosen["accuracy"], macro_f1=chosen["macro_f1"])
     if baseline == "majority":
@@ -140,24 +200,34 @@ def describe_and_print(result, evaluated, title):
 
 
 def evaluate_all(name_or_adapter, eval_dataset, benchmarks, run, artifacts_dir="artifacts",
-                 load_in_4bit=True, offtopic_options=None, progress=False):
-    """Every measurement of one model (held-out loss, each benchmark, off-topic), each saved as
-    artifacts/eval_{run}_{benchmark}.json; frees the model afterwards. Returns the saved paths.
+                 load_in_4bit=True, offtopic_options=None, progress=False, protocols=("chat",), dtype=None,
+                 train_dataset=None):
+    """Every measurement of one model (held-out loss, each benchmark under each protocol, off-topic), each
+    saved as artifacts/eval_{run}_{benchmark}.json (chat protocol) or ..._{benchmark}_leaderboard.json;
+    frees the model afterwards. Returns the saved paths.
 
+    train_dataset: the split the model was trained on, for the contamination check of a fine-tuned model.
     Freeing matters on a T4: a base and a fine-tuned 8B model at once would not fit in 15 GB.
     """
     import gc
 
     from .report import save_result
 
-    evaluated = load_for_eval(name_or_adapter, load_in_4bit=load_in_4bit)
+    evaluated = load_for_eval(name_or_adapter, load_in_4bit=load_in_4bit, dtype=dtype)
     results = [evaluate_heldout(evaluated, eval_dataset)]
-    results += [evaluate_benchmark(evaluated, bench, progress=progress) for bench in benchmarks]
+    for bench in benchmarks:
+        results += [evaluate_benchmark(evaluated, bench, progress=progress, protocol=protocol,
+                                       training_data=train_dataset) for protocol in protocols]
     results.append(evaluate_offtopic(evaluated, **(offtopic_options or {})))
     del evaluated
     gc.collect()
     _empty_cuda_cache()
-    return [save_result(r, artifacts_dir, run=f"{run}_{r['benchmark']}") for r in results]
+    return [save_result(r, artifacts_dir, run=f"{run}_{r['benchmark']}{protocol_suffix(r)}") for r in results]
+
+
+def protocol_suffix(result):
+    """File-name suffix: none for the chat protocol (the course's original files), _leaderboard otherwise."""
+    return "_leaderboard" if result.get("protocol") == "leaderboard" else ""
 
 
 def _empty_cuda_cache():

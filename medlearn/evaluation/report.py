@@ -25,21 +25,33 @@ def format_result(result):
         return (f"{result['model']}: declined {result['declined_non_medical']:.0%} of {result['n_non_medical']} "
                 f"non-medical questions, answered {result['answered_medical']:.0%} of {result['n_medical']} "
                 f"medical ones ({result['method']})")
-    lines = [f"{result['title']}, n = {result['n']}", f"  {'':24}{'accuracy':>10}{'macro-F1':>10}"]
+    lines = [f"{result['title']}, n = {result['n']}, {protocol_name(result)}",
+             f"  {'':24}{'accuracy':>10}{'macro-F1':>10}"]
     rows = [] if result["scored_by"].startswith("baseline") else [(result["model"], result)]
     rows += [(name + " baseline", scores) for name, scores in result["baselines"].items()]
     for name, scores in rows:
         lines.append(f"  {name[:24]:24}{scores['accuracy']:>10.3f}{scores['macro_f1']:>10.3f}")
     if "accuracy_norm" in result:
-        lines.append(f"  (length-normalised accuracy {result['accuracy_norm']:.3f}; "
+        lines.append(f"  (acc_norm, per character of the option, {result['accuracy_norm']:.3f}; "
                      f"{result['questions_per_second']:.1f} questions/s)")
     return "\n".join(lines)
+
+
+def protocol_name(result):
+    """How a result was asked, in words: the lm-eval task, or the chat template."""
+    protocol = result.get("protocol", "chat")
+    if protocol == "leaderboard":
+        task = result.get("lm_eval_task")
+        return f"leaderboard protocol (lm-eval {task})" if task else "leaderboard protocol"
+    template = result.get("template")
+    return f"chat protocol ({template} template)" if template else "chat protocol"
 
 
 def run_name_for(result):
     """A default run name: model and benchmark, in characters that are safe in a file name."""
     model = re.sub(r"[^A-Za-z0-9._-]+", "-", result["model"]).strip("-")
-    return f"{model}_{result['benchmark']}"
+    suffix = "_leaderboard" if result.get("protocol") == "leaderboard" else ""
+    return f"{model}_{result['benchmark']}{suffix}"
 
 
 def save_result(result, artifacts_dir="artifacts", run=None):
@@ -88,8 +100,13 @@ def plot_results(results, out_png="artifacts/eval_comparison.png", title="Evalua
     return save_figure(figure, out_png)
 
 
+def bar_label(result):
+    """A model's name in the legend, with its protocol: the two protocols give different numbers."""
+    return f"{result['model']} ({result.get('protocol', 'chat')})"
+
+
 def model_labels(results):
-    return list(dict.fromkeys(r["model"] for r in results if not r["scored_by"].startswith("baseline")))
+    return list(dict.fromkeys(bar_label(r) for r in results if not r["scored_by"].startswith("baseline")))
 
 
 def draw_benchmarks(axis, results):
@@ -98,7 +115,8 @@ def draw_benchmarks(axis, results):
     models = model_labels(results)
     width = 0.8 / max(len(models), 1)
     for m, model in enumerate(models):
-        scored = {r["benchmark"]: r["accuracy"] for r in results if r["model"] == model}  # last one wins
+        scored = {r["benchmark"]: r["accuracy"] for r in results  # last one wins
+                  if bar_label(r) == model and not r["scored_by"].startswith("baseline")}
         places = [b for b, bench in enumerate(benchmarks) if bench in scored]
         axis.bar([b - 0.4 + width * (m + 0.5) for b in places], [scored[benchmarks[b]] for b in places],
                  width, color=f"C{m}", label=model)
@@ -111,7 +129,9 @@ def draw_benchmarks(axis, results):
                     linestyles=":", label="random guess" if b == 0 else None)
         ticks.append(f"{first['title']}\nn = {first['n']}")
     axis.set_xticks(range(len(benchmarks)), ticks, fontsize="small")
-    axis.set(ylim=(0, 1), ylabel="accuracy", title="Multiple-choice benchmarks (zero-shot)")
+    protocols = sorted({r.get("protocol", "chat") for r in results})
+    axis.set(ylim=(0, 1), ylabel="accuracy",
+             title=f"Multiple-choice benchmarks (zero-shot; {' and '.join(protocols)} protocol)")
     axis.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
 
 

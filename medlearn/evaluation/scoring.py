@@ -1,20 +1,25 @@
 """Zero-shot option scoring: which answer does the model find most probable after the question?
 
 As on the Open Medical-LLM Leaderboard, nothing is generated or parsed: for each option we sum the
-log-probabilities of its reply tokens given the prompt, and the highest sum is the model's answer.
-A length-normalised answer (mean log-prob per reply token) is reported beside it; for one-token
-replies such as "A" the two agree.
+log-probabilities of its reply tokens given the prompt, and the highest sum is the model's answer
+(acc). Beside it, acc_norm divides each sum by the option's length in characters, as lm-eval does.
+
+Two protocols build the prompt and the replies (medlearn.evaluation.leaderboard): "leaderboard" is
+lm-eval's plain text with " A" / " yes" continuations; "chat" renders the question through the family
+chat template and scores the reply as the model would write it. The scorer below serves both.
 
 Speed: the prompt, which is most of the tokens, is run once per question. A batch of prompts
-(left-padded, sorted by length) goes through the model once with use_cache=True; the last position
-already scores every option's first token. Only options longer than one token need a second pass,
-which feeds the remaining reply tokens on top of the cached prompt (the cache rows are repeated,
-one per option) instead of re-running the prompt for each option.
+(left-padded, sorted by length) goes through the model once and only the last position's logits are
+computed (logits_to_keep=1): when every option is one token (" A", "yes"), that is the whole job, one
+forward pass per batch of questions. Options longer than one token need a second pass, which feeds
+the remaining reply tokens on top of the cached prompt (cache rows repeated, one per option) instead
+of re-running the prompt for each option.
 """
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..templates import encode_prompt
+from .leaderboard import LM_EVAL_TASKS, encode_leaderboard_question, leaderboard_choices, leaderboard_prompt
 from .prompts import build_question_message, encode_reply, reply_choices
 
 
@@ -22,10 +27,11 @@ from .prompts import build_question_message, encode_reply, reply_choices
 class EncodedQuestion:
     prompt: list  # prompt token ids
     replies: list  # one list of token ids per option
+    choices: list = field(default_factory=list)  # the option texts scored, for acc_norm by characters
 
 
 def encode_questions(tokenizer, questions, template, lettered=True, style="letter"):
-    """Tokenize every question's prompt and option replies once, through the family template."""
+    """Chat protocol: every question's prompt and option replies, tokenized once through the family template."""
     from ..templates import stop_token_ids
 
     stops = set(stop_token_ids(tokenizer, template))
@@ -33,22 +39,100 @@ def encode_questions(tokenizer, questions, template, lettered=True, style="lette
     for item in questions:
         messages = build_question_message(item, lettered)
         prompt = encode_prompt(tokenizer, messages, template)
-        replies = [encode_reply(tokenizer, messages, reply, template, prompt, stops)
-                   for reply in reply_choices(item, lettered, style)]
-        encoded.append(EncodedQuestion(prompt, replies))
+        choices = reply_choices(item, lettered, style)
+        replies = [encode_reply(tokenizer, messages, reply, template, prompt, stops) for reply in choices]
+        encoded.append(EncodedQuestion(prompt, replies, choices))
     return encoded
+
+
+def encode_leaderboard_questions(tokenizer, questions, benchmark):
+    """Leaderboard protocol: lm-eval's plain-text prompt and " choice" continuations for every question."""
+    encoded = []
+    for item in questions:
+        choices = leaderboard_choices(item, benchmark)
+        prompt, replies = encode_leaderboard_question(tokenizer, leaderboard_prompt(item, benchmark), choices)
+        encoded.append(EncodedQuestion(prompt, replies, choices))
+    return encoded
+
+
+def last_position_logprobs(model, input_ids, mask, use_cache):
+    """Model output and log-softmax of the last position of left-padded prompts (the lm head runs once)."""
+    import torch
+
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)  # left padding must not shift the positions
+    out = model(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=use_cache,
+                logits_to_keep=1)
+    return out, torch.log_softmax(out.logits[:, -1].float(), dim=-1)
+
+
+MIN_SHARED_PREFIX = 8  # tokens; below this one more forward pass costs more than it saves
+
+
+def shared_prefix_length(sequences):
+    """Tokens every sequence starts with, leaving each at least one token of its own."""
+    shortest = min(len(seq) for seq in sequences)
+    length = 0
+    while length < shortest - 1 and all(seq[length] == sequences[0][length] for seq in sequences):
+        length += 1
+    return length
+
+
+def prefix_cache(model, prefix, rows):
+    """The KV cache of `prefix` (run once), repeated for `rows` batch rows; None when too short to pay."""
+    import torch
+
+    if len(prefix) < MIN_SHARED_PREFIX:
+        return None
+    ids = torch.tensor([prefix], device=model_device(model))
+    cache = model(input_ids=ids, use_cache=True, logits_to_keep=1).past_key_values
+    cache.batch_repeat_interleave(rows)
+    return cache
+
+
+def next_token_logprobs(model, prompts, pad_id):
+    """Log-softmax of the token after each prompt: (batch, vocab), no KV cache kept.
+
+    Shared-prefix reuse: what every prompt starts with (a chat template's system block and headers,
+    "<bos>Question: ") runs once and is shared through the KV cache. The rest is right-padded, which
+    needs no attention mask: a causal model never lets a real token look at the pads after it (as in
+    lm-eval). Only the rows' last positions reach the lm head (logits_to_keep), which matters with a
+    128k-token vocabulary.
+    """
+    import torch
+
+    device = model_device(model)
+    shared = shared_prefix_length(prompts)
+    cache = prefix_cache(model, prompts[0][:shared], len(prompts))
+    shared = shared if cache is not None else 0
+    input_ids, _ = right_pad([p[shared:] for p in prompts], pad_id, device)
+    positions = torch.arange(shared, shared + input_ids.shape[1], device=device).expand(len(prompts), -1)
+    last = torch.tensor([len(p) - shared - 1 for p in prompts], device=device)
+    kept, where = torch.unique(last, return_inverse=True)
+    logits = model(input_ids=input_ids, position_ids=positions, past_key_values=cache, use_cache=cache is not None,
+                   logits_to_keep=kept).logits
+    rows = torch.arange(len(prompts), device=device)
+    return torch.log_softmax(logits[rows, where].float(), dim=-1)
 
 
 def score_batch(model, batch, pad_id):
     """Summed log-probs of every reply of every question in `batch`: a list of lists of floats."""
     import torch
 
-    input_ids, mask = left_pad([q.prompt for q in batch], pad_id, model.device)
-    positions = (mask.cumsum(-1) - 1).clamp(min=0)  # left padding must not shift the positions
-    out = model(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True)
-    first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)
-    scores = [[first[i, reply[0]].item() for reply in q.replies] for i, q in enumerate(batch)]
+    device = model_device(model)
     longer = [(i, j) for i, q in enumerate(batch) for j, reply in enumerate(q.replies) if len(reply) > 1]
+    if longer:
+        input_ids, mask = left_pad([q.prompt for q in batch], pad_id, device)
+        out, first = last_position_logprobs(model, input_ids, mask, use_cache=True)
+    else:  # every option is one token: this pass is the whole job
+        first = next_token_logprobs(model, [q.prompt for q in batch], pad_id)
+    # One gather and one copy to the CPU for the whole batch, not one .item() per option.
+    rows = torch.tensor([i for i, q in enumerate(batch) for _ in q.replies], device=device)
+    tokens = torch.tensor([reply[0] for q in batch for reply in q.replies], device=device)
+    flat = first[rows, tokens].tolist()
+    scores, start = [], 0
+    for q in batch:
+        scores.append(flat[start: start + len(q.replies)])
+        start += len(q.replies)
     if longer:
         add_reply_tails(model, batch, longer, out.past_key_values, mask, scores, pad_id)
     return scores
@@ -74,6 +158,12 @@ def add_reply_tails(model, batch, pairs, cache, prompt_mask, scores, pad_id):
         scores[i][j] += logprobs[row, : len(targets)].gather(-1, targets[:, None]).sum().item()
 
 
+def model_device(model):
+    """Where the model's weights are: every input tensor is built there (a PEFT wrapper included)."""
+    device = getattr(model, "device", None)
+    return device if device is not None else next(model.parameters()).device
+
+
 def select_cache_rows(cache, rows):
     """The KV cache with batch rows `rows` (repeats allowed), for a Cache object or legacy tuples."""
     if hasattr(cache, "batch_select_indices"):
@@ -83,27 +173,27 @@ def select_cache_rows(cache, rows):
 
 
 def left_pad(sequences, pad_id, device):
-    import torch
-
-    width = max(len(s) for s in sequences)
-    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(sequences), width), dtype=torch.long)
-    for row, seq in enumerate(sequences):
-        ids[row, width - len(seq):] = torch.tensor(seq)
-        mask[row, width - len(seq):] = 1
-    return ids.to(device), mask.to(device)
+    """(ids, attention mask) with the padding on the left, built on `device` (where the model is)."""
+    return _pad(sequences, pad_id, device, left=True)
 
 
 def right_pad(sequences, pad_id, device):
+    """(ids, attention mask) with the padding on the right, built on `device` (where the model is)."""
+    return _pad(sequences, pad_id, device, left=False)
+
+
+def _pad(sequences, pad_id, device, left):
     import torch
 
     width = max(len(s) for s in sequences)
-    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(sequences), width), dtype=torch.long)
-    for row, seq in enumerate(sequences):
-        ids[row, : len(seq)] = torch.tensor(seq)
-        mask[row, : len(seq)] = 1
-    return ids.to(device), mask.to(device)
+    ids, mask = [], []
+    for seq in sequences:
+        fill = width - len(seq)
+        ids.append([pad_id] * fill + list(seq) if left else list(seq) + [pad_id] * fill)
+        mask.append([0] * fill + [1] * len(seq) if left else [1] * len(seq) + [0] * fill)
+    # Made on the model's device in one step: no CPU tensor to forget to move.
+    return (torch.tensor(ids, dtype=torch.long, device=device),
+            torch.tensor(mask, dtype=torch.long, device=device))
 
 
 def score_encoded(model, encoded, pad_id, batch_size=8, progress=False):
@@ -127,23 +217,41 @@ def score_encoded(model, encoded, pad_id, batch_size=8, progress=False):
     return scores
 
 
-def score_questions(model, tokenizer, questions, template, lettered=True, style="letter", batch_size=8,
-                    progress=False):
+def encode_for_protocol(tokenizer, questions, protocol, benchmark=None, template=None, lettered=True,
+                        style="letter"):
+    """Encoded questions for the "leaderboard" protocol (needs `benchmark`) or the "chat" one (`template`)."""
+    from .leaderboard import check_protocol
+
+    if check_protocol(protocol) == "leaderboard":
+        if benchmark not in LM_EVAL_TASKS:
+            raise ValueError(f"The leaderboard protocol needs a benchmark name ({', '.join(LM_EVAL_TASKS)}), "
+                             f"got {benchmark!r}.")
+        return encode_leaderboard_questions(tokenizer, questions, benchmark)
+    return encode_questions(tokenizer, questions, template, lettered, style)
+
+
+def score_questions(model, tokenizer, questions, template=None, lettered=True, style="letter", batch_size=8,
+                    progress=False, protocol="chat", benchmark=None):
     """Score every question; returns one dict per question and the questions per second.
 
-    Each dict: id, gold, scores (summed log-prob per option), pred (argmax of the sums), pred_norm
-    (argmax of log-prob per reply token).
+    Each dict: id, gold, scores (summed log-prob per option), pred (argmax of the sums, lm-eval's
+    acc), pred_norm (argmax of log-prob per character of the option text, lm-eval's acc_norm).
+    Questions per second counts tokenizing and scoring, as lm-eval's loglikelihood call does.
     """
-    encoded = encode_questions(tokenizer, questions, template, lettered, style)
     started = time.perf_counter()
+    encoded = encode_for_protocol(tokenizer, questions, protocol, benchmark, template, lettered, style)
     sums = score_encoded(model, encoded, pad_token_id(tokenizer), batch_size, progress)
     per_second = len(encoded) / max(time.perf_counter() - started, 1e-9)
     rows = []
     for item, enc, option_sums in zip(questions, encoded, sums):
-        means = [total / len(reply) for total, reply in zip(option_sums, enc.replies)]
         rows.append({"id": item["id"], "gold": item["answer"], "scores": option_sums,
-                     "pred": argmax(option_sums), "pred_norm": argmax(means)})
+                     "pred": argmax(option_sums), "pred_norm": argmax(per_character(option_sums, enc.choices))})
     return rows, per_second
+
+
+def per_character(sums, choices):
+    """Log-likelihood per character of each option's text: lm-eval's acc_norm normalisation."""
+    return [total / len(choice) for total, choice in zip(sums, choices)]
 
 
 def pad_token_id(tokenizer):
