@@ -33,22 +33,31 @@ GOLDEN = {
         "<|start_header_id|>user<|end_header_id|>\n\nIs 55 too low?<|eot_id|>"
         "<|start_header_id|>assistant<|end_header_id|>\n\n",
     ),
-    # Llama-2 has no separate generation prompt: the prompt already ends with [/INST].
+    # Llama-2 has no separate generation prompt: the prompt already ends with [/INST]. The space after
+    # each <s> makes every tokenizer read "▁[" there, as Meta's encoder does (test_templates_vendor.py).
     "llama-2": (
-        "<s>[INST] <<SYS>>\nYou are a careful medical assistant.\n<</SYS>>\n\n"
+        "<s> [INST] <<SYS>>\nYou are a careful medical assistant.\n<</SYS>>\n\n"
         "What is a normal resting heart rate? [/INST] For adults, 60 to 100 beats per minute. </s>"
-        "<s>[INST] Is 55 too low? [/INST]",
-        "<s>[INST] <<SYS>>\nYou are a careful medical assistant.\n<</SYS>>\n\n"
+        "<s> [INST] Is 55 too low? [/INST]",
+        "<s> [INST] <<SYS>>\nYou are a careful medical assistant.\n<</SYS>>\n\n"
         "What is a normal resting heart rate? [/INST] For adults, 60 to 100 beats per minute. </s>"
-        "<s>[INST] Is 55 too low? [/INST]",
+        "<s> [INST] Is 55 too low? [/INST]",
     ),
+    # Mistral v0.3: the system prompt joins the LAST question, as Mistral's encoder places it.
     "mistral": (
-        "<s>[INST] You are a careful medical assistant.\n\nWhat is a normal resting heart rate? [/INST]"
-        "For adults, 60 to 100 beats per minute.</s>"
-        "[INST] Is 55 too low? [/INST]",
-        "<s>[INST] You are a careful medical assistant.\n\nWhat is a normal resting heart rate? [/INST]"
-        "For adults, 60 to 100 beats per minute.</s>"
-        "[INST] Is 55 too low? [/INST]",
+        "<s>[INST] What is a normal resting heart rate?[/INST] For adults, 60 to 100 beats per minute.</s>"
+        "[INST] You are a careful medical assistant.\n\nIs 55 too low?[/INST]",
+        "<s>[INST] What is a normal resting heart rate?[/INST] For adults, 60 to 100 beats per minute.</s>"
+        "[INST] You are a careful medical assistant.\n\nIs 55 too low?[/INST]",
+    ),
+    # Mistral v0.1/v0.2: [INST] is plain text, with a space on each side; the system prompt joins the first.
+    "mistral-v0.2": (
+        "<s> [INST] You are a careful medical assistant.\n\nWhat is a normal resting heart rate? [/INST]"
+        " For adults, 60 to 100 beats per minute.</s>"
+        " [INST] Is 55 too low? [/INST]",
+        "<s> [INST] You are a careful medical assistant.\n\nWhat is a normal resting heart rate? [/INST]"
+        " For adults, 60 to 100 beats per minute.</s>"
+        " [INST] Is 55 too low? [/INST]",
     ),
     "gemma": (
         "<bos><start_of_turn>user\nYou are a careful medical assistant.\n\n"

@@ -124,3 +124,32 @@ def test_prompts_command_all_and_bad_arguments(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["prompts", "--family", "llama3"])
     assert exit_info.value.code == 2 and "invalid choice: 'llama3'" in capsys.readouterr().err
+
+
+def test_prompts_check_prints_the_vendor_comparison_per_case(capsys):
+    from medlearn.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["prompts", "--family", "mistral", "--check"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "mistral-common's v3 encoder" in out
+    passes = [line for line in out.splitlines() if line.startswith("PASS  ")]
+    assert len(passes) == 16 and "16 of 16 cases agree token for token" in out  # 8 cases x 2 legacy flags
+
+
+def test_prompts_check_fails_with_the_old_mistral_template(monkeypatch, capsys):
+    # The template Mistral's v0.2 Hub repo used to ship ("[/INST]" glued to the answer), as llama.cpp's
+    # chat-template test quotes it: --check must show the difference and exit with 1.
+    from dataclasses import replace
+
+    from medlearn.cli import main
+    from medlearn.templates.vendor_files import quoted_chat_template
+
+    old = quoted_chat_template("mistralai/Mistral-7B-Instruct-v0.2 (NOTE: Old pre-v1 without a system prompt)")
+    monkeypatch.setitem(TEMPLATES, "mistral-v0.2", replace(TEMPLATES["mistral-v0.2"], chat_template=old))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["prompts", "--family", "mistral-v0.2", "--check"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 1
+    assert "FAIL  training row, 1 turn" in out and "ids differ at position" in out

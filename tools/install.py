@@ -66,6 +66,9 @@ def install_cpu():
     print("(pip may list unsloth's GPU-only dependencies (triton, xformers, torchvision, ...) as "
           "missing: expected on a CPU machine, where Unsloth falls back to transformers + PEFT.)")
     pip("--no-deps", "-e", str(REPO))
+    # The llama.cpp files the prompt-format tests read (from the llama-cpp-python sdist), fetched now
+    # while the package index is the only network the tests may count on.
+    subprocess.run([sys.executable, str(REPO / "tools" / "fetch_vendor_files.py")], check=True)
 
 
 def install_colab():

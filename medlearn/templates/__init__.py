@@ -7,13 +7,13 @@
 """
 from .specs import SAMPLE_CONVERSATION, TEMPLATES, TemplateSpec, get_template
 from .render import fold_system, prepare_tokenizer, render, tiny_tokenizer, validate_conversation
-from .labels import (IGNORE, add_text_column, adds_bos, apply_response_only, encode_prompt,
+from .labels import (IGNORE, add_text_column, adds_bos, apply_response_only, encode_prompt, encode_text,
                      response_masker, stop_token_ids, tokenize_conversation, training_text)
 from .explain import describe_tokens, find_prompt_mistakes, trained_spans
 
 __all__ = [
     "SAMPLE_CONVERSATION", "TEMPLATES", "TemplateSpec", "get_template", "fold_system",
     "prepare_tokenizer", "render", "tiny_tokenizer", "validate_conversation", "IGNORE",
-    "add_text_column", "adds_bos", "apply_response_only", "encode_prompt", "response_masker", "stop_token_ids",
-    "tokenize_conversation", "training_text", "describe_tokens", "find_prompt_mistakes", "trained_spans",
+    "add_text_column", "adds_bos", "apply_response_only", "encode_prompt", "encode_text", "response_masker",
+    "stop_token_ids", "tokenize_conversation", "training_text", "describe_tokens", "find_prompt_mistakes", "trained_spans",
 ]

@@ -49,9 +49,20 @@ def response_masker(tokenizer, template):
 def encode_prompt(tokenizer, messages, template):
     """Token ids of the generation prompt for `messages`: the prompt a model answers at inference.
 
-    The template already writes BOS, so the tokenizer must not add a second one.
+    Tokenized exactly as a training row is (encode_text), so the ids a model is trained on after a
+    question are the ids it is given at inference, whatever the tokenizer's `legacy` flag.
     """
-    text = render(tokenizer, messages, template, add_generation_prompt=True)
+    return encode_text(tokenizer, render(tokenizer, messages, template, add_generation_prompt=True))
+
+
+def encode_text(tokenizer, text):
+    """Ids of rendered text with exactly one BOS: the tokenizer's own when it adds one.
+
+    Training text reaches the tokenizer without its BOS (training_text) and gets it from the tokenizer;
+    a prompt goes the same way, so the text right after BOS is split the same in both.
+    """
+    if adds_bos(tokenizer) and text.startswith(tokenizer.bos_token):
+        return tokenizer(text[len(tokenizer.bos_token):]).input_ids
     return tokenizer(text, add_special_tokens=False).input_ids
 
 
@@ -66,7 +77,7 @@ def tokenize_conversation(tokenizer, messages, template, max_length=None, add_ge
         ids = encode_prompt(tokenizer, messages, spec)
         labels = [IGNORE] * len(ids)
     else:
-        ids = tokenizer(training_text(tokenizer, messages, spec)).input_ids
+        ids = tokenizer(training_text(tokenizer, messages, spec)).input_ids  # as TRL tokenizes "text"
         labels = response_masker(tokenizer, spec)({"input_ids": [ids]})["labels"][0]
     if max_length is not None:
         ids, labels = ids[:max_length], labels[:max_length]

@@ -1,8 +1,9 @@
 """Check a conversation, give a tokenizer its chat template, and render text through it.
 
 Every prompt in the course comes out of `tokenizer.apply_chat_template`: a real instruct tokenizer
-keeps the template its publisher wrote; a tokenizer without one (base and tiny models) gets the
-format's template from Unsloth's `get_chat_template`. Nothing here glues markers onto text by hand.
+keeps the template its publisher wrote when it agrees with the vendor's encoder; a tokenizer without
+one (base and tiny models) gets the format's template: medlearn's own vendor-exact one for Llama-2 and
+Mistral (formats.py), Unsloth's `get_chat_template` for the others. Nothing here glues markers onto text.
 """
 from .specs import ROLES, get_template
 
@@ -14,7 +15,7 @@ def validate_conversation(messages, template, merge_system=True, ending=None):
     """Raise ValueError naming the message index and the rule it breaks; return None when fine.
 
     ending: "assistant" for training rows, "user" for a generation prompt, None for either.
-    merge_system=False forbids folding a system prompt into the first user turn.
+    merge_system=False forbids folding a system prompt into a user turn (formats without a system role).
     """
     spec = get_template(template)
     if not isinstance(messages, (list, tuple)) or not messages:
@@ -22,10 +23,11 @@ def validate_conversation(messages, template, merge_system=True, ending=None):
     for index, message in enumerate(messages):
         _check_message(index, message)
     first = 1 if messages[0]["role"] == "system" else 0
-    if first and spec.system_mode == "merge" and not merge_system:
+    if first and spec.system_mode != "native" and not merge_system:
+        where = "last" if spec.system_mode == "merge-last" else "first"
         raise ValueError(
             f"message 0: the {spec.name} template has no system role and merge_system=False forbids "
-            "folding the system prompt into the first user turn. Remove it or pass merge_system=True.")
+            f"folding the system prompt into the {where} user turn. Remove it or pass merge_system=True.")
     _check_alternation(messages, first)
     last = messages[-1]["role"]
     if ending is not None and last != ending:
@@ -61,34 +63,82 @@ def _check_alternation(messages, first):
 
 
 def fold_system(messages, template):
-    """For formats without a system role, move the system prompt into the first user message.
+    """For formats without a system role, move the system prompt into a user message.
 
-    This joins two message contents (data), not prompt markers: the template still adds every marker.
+    It joins the first user message ("merge") or the last one ("merge-last": Mistral v3, whose own
+    encoder places it there, so a model tuned on Mistral's format reads it just before the question it
+    answers). This joins two message contents (data), not prompt markers: the template adds every marker.
     """
     spec = get_template(template)
-    if spec.system_mode != "merge" or messages[0]["role"] != "system":
-        return [dict(m) for m in messages]
-    merged = {"role": "user", "content": "\n\n".join([messages[0]["content"], messages[1]["content"]])}
-    return [merged] + [dict(m) for m in messages[2:]]
+    copies = [dict(m) for m in messages]
+    if spec.system_mode == "native" or copies[0]["role"] != "system":
+        return copies
+    system, turns = copies[0]["content"], copies[1:]
+    users = [index for index, message in enumerate(turns) if message["role"] == "user"]
+    target = users[-1] if spec.system_mode == "merge-last" else users[0]
+    turns[target]["content"] = "\n\n".join([system, turns[target]["content"]])
+    return turns
 
 
 def prepare_tokenizer(tokenizer, template, force=False):
     """Return a tokenizer that renders `template` and whose EOS is the format's end-of-turn token.
 
-    A tokenizer with its own chat template keeps it unless force=True (or unless we installed another
-    format's template earlier). Calling it twice changes nothing the second time.
+    A tokenizer with its own chat template keeps it unless force=True, unless we installed another
+    format's template earlier, or unless medlearn has a vendor-exact template for the format and the
+    tokenizer's own one gives other token ids (old Llama-2 and Mistral Hub templates): then medlearn's
+    replaces it, and says so once. Calling it twice changes nothing the second time.
     """
     spec = get_template(template)
     ours = getattr(tokenizer, TAG, None)
     if force or tokenizer.chat_template is None or (ours is not None and ours != spec.name):
+        tokenizer = _install(tokenizer, spec)
+    elif ours is None and spec.chat_template and _own_template_differs(tokenizer, spec):
+        _say_once(spec)
+        tokenizer = _install(tokenizer, spec)
+    _align_eos(tokenizer, spec)
+    return tokenizer
+
+
+def _install(tokenizer, spec):
+    if spec.chat_template:
+        tokenizer.chat_template = spec.chat_template
+    else:
         from unsloth.chat_templates import get_chat_template
 
         # map_eos_token=False: Unsloth would otherwise swap token ids in the vocabulary; we only point
-        # the eos attribute at the end-of-turn token below, so no id changes meaning.
+        # the eos attribute at the end-of-turn token (_align_eos), so no id changes meaning.
         tokenizer = get_chat_template(tokenizer, spec.unsloth_name, map_eos_token=False)
-        setattr(tokenizer, TAG, spec.name)
-    _align_eos(tokenizer, spec)
+    setattr(tokenizer, TAG, spec.name)
     return tokenizer
+
+
+def _own_template_differs(tokenizer, spec):
+    # One training row and one prompt of the sample conversation, as token ids (tokenized the way
+    # medlearn tokenizes), through both templates.
+    from .labels import encode_text
+    from .specs import SAMPLE_CONVERSATION
+
+    for messages, generation in ((SAMPLE_CONVERSATION, False), (SAMPLE_CONVERSATION[:-1], True)):
+        folded = fold_system(messages, spec)
+        try:
+            own = tokenizer.apply_chat_template(folded, tokenize=False, add_generation_prompt=generation)
+        except Exception:  # noqa: BLE001 (a template that refuses the conversation differs from ours)
+            return True
+        exact = tokenizer.apply_chat_template(folded, chat_template=spec.chat_template, tokenize=False,
+                                              add_generation_prompt=generation)
+        if encode_text(tokenizer, own.rstrip()) != encode_text(tokenizer, exact.rstrip()):
+            return True
+    return False
+
+
+_ANNOUNCED = set()
+
+
+def _say_once(spec):
+    if spec.name not in _ANNOUNCED:
+        _ANNOUNCED.add(spec.name)
+        print(f"medlearn: this model's own chat template writes the {spec.name} format with other token "
+              f"ids than {spec.reference}; using medlearn's vendor-exact {spec.name} template instead.")
 
 
 def _align_eos(tokenizer, spec):
