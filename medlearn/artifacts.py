@@ -24,10 +24,26 @@ def write_atomic(path, text):
     try:
         with os.fdopen(fd, "w", newline="") as handle:
             handle.write(text)
+        os.chmod(tmp, normal_file_mode())  # mkstemp's 0600 would hide the file from the learner's group
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def normal_file_mode():
+    """The mode a plain open() gives a new file in this process: 0666 less the umask."""
+    mask = os.umask(0)  # the umask can only be read by setting it; put it straight back
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def use_normal_mode(folder):
+    """Give every file in `folder` the process's normal mode (some savers write 0600 temp files)."""
+    mode = normal_file_mode()
+    for path in Path(folder).iterdir():
+        if path.is_file():
+            os.chmod(path, mode)
 
 
 def write_json(path, data):
@@ -52,7 +68,9 @@ def write_loss_rows(path, rows):
     writer = csv.DictWriter(buffer, fieldnames=LOSS_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for row in sorted(rows, key=lambda r: r["step"]):
-        writer.writerow({column: _blank_if_none(row.get(column)) for column in LOSS_COLUMNS})
+        cells = {column: _blank_if_none(row.get(column)) for column in LOSS_COLUMNS}
+        cells["step"] = int(row["step"])  # 176, never 176.0 (rows read back from a CSV are floats)
+        writer.writerow(cells)
     write_atomic(path, buffer.getvalue())
 
 

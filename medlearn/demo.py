@@ -18,10 +18,19 @@ QUESTION = "What are the symptoms of asthma?"
 
 
 def run_demo(models=DEMO_MODELS, sources=DEMO_SOURCES, sample=True, artifacts_dir="artifacts",
-             output_dir="outputs", **knobs):
-    """Train every model in `models` on `sources`; returns the summary table (a DataFrame)."""
-    from .data import prepare_dataset
+             output_dir="outputs", overwrite=True, **knobs):
+    """Train every model in `models` on `sources`; returns the summary table (a DataFrame).
 
+    overwrite=True: the demo trains its runs again each time it runs (and says so when it replaces
+    one); overwrite=False refuses to replace a finished run of the same name.
+    """
+    from .data import prepare_dataset
+    from .models import choose_model
+    from .train import build_config
+
+    build_config(**knobs)  # a bad knob fails now, not after the data is prepared
+    # First, say what will train: on a CPU a registry name trains its tiny stand-in.
+    print("Models: " + "; ".join(choose_model(name).describe() for name in models), flush=True)
     started = time.monotonic()
     print(f"[1/3] Loading and cleaning {', '.join(sources)} ({'shipped samples' if sample else 'Hub'})")
     data = prepare_dataset(list(sources), sample=sample)
@@ -31,7 +40,7 @@ def run_demo(models=DEMO_MODELS, sources=DEMO_SOURCES, sample=True, artifacts_di
     rows = []
     for index, model_name in enumerate(models, start=1):
         print(f"[2/3] Fine-tuning {model_name} ({index}/{len(models)})")
-        rows.append(_train_one(model_name, data, artifacts_dir, output_dir, knobs))
+        rows.append(_train_one(model_name, data, artifacts_dir, output_dir, overwrite, knobs))
     summary = pd.DataFrame(rows)
     print(f"[3/3] Done in {time.monotonic() - started:.0f} s. Loss curves: {artifacts_dir}/all_models.png")
     print(summary.drop(columns=["answer"]).to_string(index=False))
@@ -40,7 +49,7 @@ def run_demo(models=DEMO_MODELS, sources=DEMO_SOURCES, sample=True, artifacts_di
     return summary
 
 
-def _train_one(model_name, data, artifacts_dir, output_dir, knobs):
+def _train_one(model_name, data, artifacts_dir, output_dir, overwrite, knobs):
     from .inference import generate_reply
     from .models import choose_model
     from .train import train
@@ -48,7 +57,7 @@ def _train_one(model_name, data, artifacts_dir, output_dir, knobs):
     # A registry name on a CPU also trains a tiny model: it needs the tiny knobs too.
     run_knobs = dict(TINY_KNOBS if choose_model(model_name).tiny else {}, **knobs)
     result = train(model_name, data.train, data.eval, run_name=model_name.replace(".", "_"),
-                   artifacts_dir=artifacts_dir, output_dir=output_dir, **run_knobs)
+                   artifacts_dir=artifacts_dir, output_dir=output_dir, overwrite=overwrite, **run_knobs)
     stats = result.stats
     answer = generate_reply(result.model, result.tokenizer, result.choice.template,
                             [{"role": "user", "content": QUESTION}], max_new_tokens=40)

@@ -11,8 +11,12 @@ SMOOTHING = 0.6  # exponential moving average weight: enough to see the trend, n
 
 
 def read_loss_csv(path):
-    """A DataFrame with columns step, loss and (maybe) eval_loss, from either CSV flavour."""
-    frame = pd.read_csv(path)
+    """A DataFrame with columns step, loss, eval_loss and bad_loss, from either CSV flavour.
+
+    bad_loss is True where a loss was written but is not a finite number (inf, nan: a diverged
+    step); such a loss is NaN in `loss`, and the plot marks the step instead of drawing it.
+    """
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)  # "nan" stays text: written, not blank
     lowered = {column: column.strip().lower() for column in frame.columns}
     frame = frame.rename(columns=lowered).rename(columns={"training loss": "loss", "train_loss": "loss"})
     missing = [column for column in ("step", "loss") if column not in frame.columns]
@@ -21,7 +25,10 @@ def read_loss_csv(path):
                          f"or a two-column 'Step,Loss' CSV; found columns {list(frame.columns)}.")
     if "eval_loss" not in frame.columns:
         frame["eval_loss"] = float("nan")
-    frame = frame[["step", "loss", "eval_loss"]].apply(pd.to_numeric, errors="coerce")
+    written = frame["loss"].astype(str).str.strip() != ""
+    frame = frame[["step", "loss", "eval_loss"]].replace("", float("nan")).apply(pd.to_numeric, errors="coerce")
+    frame = frame.replace([float("inf"), float("-inf")], float("nan"))
+    frame["bad_loss"] = written & frame["loss"].isna()
     return frame.dropna(subset=["step"]).sort_values("step")
 
 
@@ -43,7 +50,7 @@ def plot_loss_curves(csv_paths, out_png, labels=None, title="Training loss"):
     many = len(csv_paths) > 3  # then the legend goes beside the axes, not over the curves
     figure, axes = plt.subplots(figsize=(11, 5) if many else (8, 4.5))
     for path, label, color in zip(csv_paths, labels, _colors(len(csv_paths))):
-        _draw_run(axes, read_loss_csv(path), label, color)
+        _draw_run(axes, _checked_frame(path), label, color)
     axes.set(xlabel="optimizer step", ylabel="loss", title=title)
     axes.grid(alpha=0.3)
     if many:
@@ -53,12 +60,26 @@ def plot_loss_curves(csv_paths, out_png, labels=None, title="Training loss"):
     return save_figure(figure, out_png)
 
 
+def _checked_frame(path):
+    frame = read_loss_csv(path)
+    if not (frame["loss"].notna().any() or frame["eval_loss"].notna().any()):
+        bad = int(frame["bad_loss"].sum())
+        raise ValueError(f"{path}: no finite loss to draw ({len(frame)} rows; {bad} with inf or nan). "
+                         "A run whose every loss is inf/nan diverged: lower the learning rate and train again.")
+    return frame
+
+
 def save_figure(figure, out_png):
-    """Save a matplotlib figure as a PNG (creating its folder) and free it; returns the path."""
+    """Save a matplotlib figure (creating its folder) and free it; returns the path written.
+
+    A name without a known image suffix gets ".png", so the path returned is the file on disk.
+    """
     import matplotlib.pyplot as plt
 
     figure.tight_layout()
     out_png = Path(out_png)
+    if out_png.suffix.lower().lstrip(".") not in figure.canvas.get_supported_filetypes():
+        out_png = out_png.with_name(out_png.name + ".png")
     out_png.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(out_png, dpi=110)
     plt.close(figure)
@@ -70,6 +91,10 @@ def _draw_run(axes, frame, label, color):
     axes.scatter(train["step"], train["loss"], s=8, alpha=0.25, color=color)
     smoothed = train["loss"].ewm(alpha=1 - SMOOTHING).mean()
     axes.plot(train["step"], smoothed, color=color, label=f"{label} train (smoothed)")
+    bad = frame[frame["bad_loss"]]
+    if len(bad):  # diverged steps: marked along the top, never drawn as a line to infinity
+        axes.scatter(bad["step"], [1.0] * len(bad), marker="x", color=color, clip_on=False,
+                     transform=axes.get_xaxis_transform(), label=f"{label}: {len(bad)} non-finite loss(es)")
     evaluated = frame.dropna(subset=["eval_loss"])
     if len(evaluated):
         axes.plot(evaluated["step"], evaluated["eval_loss"], "--o", markersize=3, color=color,

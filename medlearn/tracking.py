@@ -50,7 +50,7 @@ class LossCSVCallback(TrainerCallback):
         running = time.monotonic() - self.started if self.started is not None else 0.0
         row["elapsed_seconds"] = round(self.elapsed_before + running, 3)
         for source, column in (("loss", "loss"), ("learning_rate", "learning_rate"),
-                               ("grad_norm", "grad_norm"), ("num_tokens", "tokens_seen"),
+                               ("grad_norm", "grad_norm"), ("num_input_tokens_seen", "tokens_seen"),
                                ("eval_loss", "eval_loss")):
             if logs.get(source) is not None:
                 row[column] = float(logs[source])
@@ -81,27 +81,95 @@ def gpu_name():
     return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
 
 
-def build_stats(csv_path, train_metrics, config, eval_before=None, eval_after=None):
-    """The stats JSON: speed, losses (from the CSV, so the two always agree), memory, stack, config."""
+def build_stats(csv_path, segments, config, eval_before=None, eval_after=None, identity=None):
+    """The stats JSON of the whole run: speed over every segment (a resumed run has several), losses
+    (from the CSV, so the two always agree), memory, stack, config and identity."""
     rows = read_loss_rows(csv_path)
     losses = [r["loss"] for r in rows if r["loss"] is not None]
-    tokens = max((r["tokens_seen"] or 0 for r in rows), default=0)
-    runtime = train_metrics.get("train_runtime") or 0.0
+    tokens = int(max((r["tokens_seen"] or 0 for r in rows), default=0))
+    steps = int(max((r["step"] for r in rows), default=0))
+    runtime = round(sum(segment["seconds"] for segment in segments), 3)
+    samples = steps * config["per_device_train_batch_size"] * config["gradient_accumulation_steps"]
     return {
-        "runtime_seconds": runtime,
-        "samples_per_second": train_metrics.get("train_samples_per_second"),
+        "runtime_seconds": runtime,  # training time of all segments, steps trained twice included
+        "samples_per_second": round(samples / runtime, 3) if runtime else None,
         "tokens_per_second": round(tokens / runtime, 2) if runtime else None,
-        "steps": int(max((r["step"] for r in rows), default=0)),
+        "steps": steps,
         "tokens_seen": tokens,
         "final_loss": losses[-1] if losses else None,
         "mean_loss": statistics.fmean(losses) if losses else None,
         "eval_loss_before": eval_before,
         "eval_loss_after": eval_after,
+        "segments": segments,
+        "identity": {k: v for k, v in (identity or {}).items() if k != "options"},
         **peak_memory(),
         "gpu_name": gpu_name(),
         "versions": stack_versions(),
         "config": config,
     }
+
+
+class SegmentCallback(TrainerCallback):
+    """Keeps the run record's list of segments (one per process that trained) up to date.
+
+    Written at every log, so a segment killed without warning still says how far it got and how
+    long it took; the stats JSON sums the segments into the whole run's time.
+    """
+
+    def __init__(self, save, record):
+        self.save, self.record = save, record
+        self.segment, self.started = None, None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.started = time.monotonic()
+        self.segment = {"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "from_step": state.global_step,
+                        "to_step": state.global_step, "seconds": 0.0, "state": "running"}
+        self.record["segments"].append(self.segment)
+        self.save()
+
+    def on_log(self, args, state, control, **kwargs):
+        self._update(state, "running")
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self._update(state, "finished")
+
+    def _update(self, state, status):
+        if self.segment is None:
+            return
+        self.segment.update(to_step=state.global_step, seconds=round(time.monotonic() - self.started, 3),
+                            state=status)
+        self.save()
+
+
+class LossProgressBar(TrainerCallback):
+    """One progress bar with the latest loss on it, in place of the Trainer's bar and its log lines."""
+
+    def __init__(self):
+        self.bar = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc="training", unit="step",
+                        dynamic_ncols=True)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.update(state.global_step - self.bar.n)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        logs = logs or {}
+        if self.bar is None:
+            return
+        shown = {"loss": logs.get("loss"), "eval_loss": logs.get("eval_loss")}
+        shown = {key: f"{value:.4f}" for key, value in shown.items() if isinstance(value, (int, float))}
+        if shown:
+            self.bar.set_postfix(shown, refresh=False)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def save_stats(path, stats):

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import runs
 from .artifacts import check_writable, loss_csv_path, loss_png_path, stats_json_path, write_json
 from .models import choose_model, write_run_info
 
@@ -62,13 +63,14 @@ class TrainResult:
 
 
 def build_config(**knobs):
-    """A TrainConfig with `knobs` applied; an unknown knob fails with the list of valid ones."""
-    valid = {f.name for f in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(knobs) - valid)
-    if unknown:
-        raise ValueError(f"Unknown training option(s): {', '.join(unknown)}. "
-                         f"Valid options: {', '.join(sorted(valid))}.")
-    config = TrainConfig(**knobs)
+    """A TrainConfig with `knobs` applied, each parsed to its type and checked (medlearn.knobs).
+
+    Text values are parsed too (`max_steps="100"`, `load_in_4bit="false"`), so `--set` and Python
+    calls share one set of rules; an unknown knob fails with the list of valid ones.
+    """
+    from .knobs import parse_knobs
+
+    config = TrainConfig(**parse_knobs(TrainConfig, knobs))
     if config.precision not in PRECISIONS:
         raise ValueError(f"precision={config.precision!r}: choose one of {', '.join(PRECISIONS)}.")
     return config
@@ -104,33 +106,64 @@ def torch_dtype(precision):
 
 
 def train(model_name, train_dataset, eval_dataset=None, run_name=None, resume=False,
-          use_tiny="auto", callbacks=None, **knobs):
+          use_tiny="auto", callbacks=None, overwrite=False, **knobs):
     """Fine-tune `model_name` on `train_dataset` (a Dataset with `messages`); returns a TrainResult.
 
-    resume=True continues from the newest complete checkpoint in output_dir/run_name/checkpoints.
+    run_name: default the model's name; when an earlier run already used the default name, this run
+    takes a fresh one (name-2, ...). A name given explicitly is never silently reused.
+    resume=True continues the newest complete checkpoint of the same run (same options, data and
+    seed; anything else is refused) exactly as if it had never stopped.
+    overwrite=True deletes an earlier run of this name first (re-running a notebook cell).
     callbacks: extra transformers TrainerCallbacks (early stopping, your own logging).
     """
     import unsloth  # noqa: F401  (first: it patches transformers, TRL and PEFT on import)
 
-    from .trainer_setup import build_trainer, load_for_training
+    from .memory import plan_memory
 
     config = build_config(**knobs)
     if train_dataset is None or len(train_dataset) == 0:
         raise ValueError("The training set is empty: nothing to train on. Check the dataset "
                          "names and the cleaning report (medlearn data --stats).")
     choice = choose_model(model_name, use_tiny)
-    run_name = run_name or default_run_name(choice.requested)
+    print(f"Training {choice.describe()}", flush=True)
+    plan_memory(choice.requested, config).check()  # before an hour of loading, not after
+    identity = runs.run_identity(config, choice.requested, train_dataset, eval_dataset)
+    run_name = _choose_run_name(config, run_name, choice.requested, resume, overwrite)
     paths = _run_paths(config, run_name)
-    check_writable(config.artifacts_dir)
-    model, tokenizer, precision = load_for_training(choice, config)
-    trainer = build_trainer(model, tokenizer, choice, config, precision, train_dataset,
-                            eval_dataset, paths, run_name, callbacks or [])
-    eval_before = _evaluate(trainer) if eval_dataset is not None and not resume else None
-    metrics = trainer.train(resume_from_checkpoint=_resume_point(paths["checkpoint_dir"], resume)).metrics
+    lock = runs.acquire_lock(paths["run_dir"])  # first: a refused run writes nothing anywhere
+    try:
+        check_writable(config.artifacts_dir)
+        record, checkpoint = _open_run(paths, identity, resume, overwrite)
+        return _train_locked(choice, config, record, checkpoint, paths, run_name, train_dataset,
+                             eval_dataset, callbacks)
+    finally:
+        runs.release_lock(lock)
+
+
+def _train_locked(choice, config, record, checkpoint, paths, run_name, train_dataset, eval_dataset,
+                  callbacks):
+    import dataclasses as dc
+
+    from .trainer_setup import build_trainer, load_for_training
+    from .tracking import SegmentCallback
+
+    # A resumed run keeps the precision it started in, whatever "auto" would pick today.
+    load_config = dc.replace(config, precision=record["precision"]) if record.get("precision") else config
+    model, tokenizer, precision = load_for_training(choice, load_config)
+    record["precision"] = precision
+    segment = SegmentCallback(lambda: runs.write_record(paths["run_dir"], record), record)
+    trainer = build_trainer(model, tokenizer, choice, config, precision, train_dataset, eval_dataset,
+                            paths, run_name, [segment, *(callbacks or [])])
+    if checkpoint is None and eval_dataset is not None:
+        record["eval_loss_before"] = _evaluate(trainer)
+    runs.write_record(paths["run_dir"], record)
+    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     eval_after = _evaluate(trainer) if eval_dataset is not None else None
     sources = sorted(set(train_dataset["source"])) if "source" in train_dataset.column_names else []
-    return _finish(trainer, choice, config, precision, paths, run_name, metrics, eval_before,
-                   eval_after, sources)
+    result = _finish(trainer, choice, config, precision, paths, run_name, record, eval_after, sources)
+    record["state"] = "finished"
+    runs.write_record(paths["run_dir"], record)
+    return result
 
 
 def default_run_name(model_name):
@@ -138,35 +171,103 @@ def default_run_name(model_name):
     return Path(model_name).name.replace(".", "_")
 
 
+def _choose_run_name(config, run_name, model_name, resume, overwrite):
+    """The name given, or the default one; a default already used by an earlier run gets a suffix."""
+    if run_name:
+        return run_name
+    name = default_run_name(model_name)
+    if resume or overwrite or not runs.has_started(Path(config.output_dir) / name):
+        return name
+    fresh = runs.fresh_name(config.output_dir, name)
+    print(f"The run name {name} is taken by an earlier run ({_run_state(Path(config.output_dir) / name)}); "
+          f"this run is named {fresh}. (overwrite=True / --overwrite replaces the earlier one; "
+          "resume=True / --resume continues an interrupted one.)")
+    return fresh
+
+
+def _run_state(run_dir):
+    return "finished" if runs.is_finished(run_dir) else "interrupted"
+
+
 def _run_paths(config, run_name):
     root = Path(config.output_dir) / run_name
-    return {"adapter_dir": root / "adapter", "checkpoint_dir": root / "checkpoints",
+    return {"run_dir": root, "adapter_dir": root / "adapter", "checkpoint_dir": root / "checkpoints",
             "loss_csv": loss_csv_path(config.artifacts_dir, run_name),
             "stats_json": stats_json_path(config.artifacts_dir, run_name),
             "plot_png": loss_png_path(config.artifacts_dir, run_name)}
 
 
-def latest_checkpoint(checkpoint_dir):
-    """The newest checkpoint that was written completely (trainer_state.json is saved last)."""
-    folder = Path(checkpoint_dir)
-    complete = [p for p in folder.glob("checkpoint-*") if (p / "trainer_state.json").exists()]
-    return max(complete, key=lambda p: int(p.name.split("-")[1]), default=None)
+def _open_run(paths, identity, resume, overwrite):
+    """(run record, checkpoint to resume or None), refusing to mix this run with another one."""
+    run_dir, name = paths["run_dir"], paths["run_dir"].name
+    artifacts = [paths["loss_csv"], paths["stats_json"], paths["plot_png"]]
+    if overwrite:
+        if runs.has_started(run_dir):
+            print(f"Overwriting the earlier run {name} in {run_dir} (overwrite=True).")
+        runs.clear_run(run_dir, artifacts)
+    elif resume:
+        checkpoint = _checkpoint_to_resume(run_dir, paths["checkpoint_dir"], identity)
+        if checkpoint is not None:
+            return runs.read_record(run_dir), checkpoint
+        print(f"No complete checkpoint of run {name} yet: starting it from step 0.")
+        record = runs.read_record(run_dir)
+        runs.clear_run(run_dir, artifacts)
+        if record:  # keep the earlier segments: their time was spent on this run
+            return dict(record, eval_loss_before=None, state="running"), None
+    elif runs.has_started(run_dir):
+        raise runs.RunConflictError(_taken_message(run_dir))
+    return {"run_name": name, "identity": identity, "precision": None, "eval_loss_before": None,
+            "segments": [], "state": "running"}, None
 
 
-def _resume_point(checkpoint_dir, resume):
-    if not resume:
+def _checkpoint_to_resume(run_dir, checkpoint_dir, identity):
+    record = runs.read_record(run_dir)
+    name = run_dir.name
+    if record is None and runs.has_started(run_dir):
+        raise runs.RunConflictError(
+            f"Run {name} in {run_dir} has no run record (saved by an older medlearn), so its checkpoints "
+            "cannot be checked to belong to this run. Start again with overwrite=True (--overwrite) or "
+            "use another run name.")
+    if record is None:
         return None
-    checkpoint = latest_checkpoint(checkpoint_dir)
-    print(f"Resuming from {checkpoint}" if checkpoint else "No checkpoint yet: starting fresh.")
-    return str(checkpoint) if checkpoint else None
+    if not runs.same_identity(record["identity"], identity):
+        changes = "; ".join(runs.identity_differences(record["identity"], identity)) or "unknown"
+        raise runs.RunConflictError(
+            f"Cannot resume run {name}: its checkpoints belong to another run "
+            f"({runs.describe_identity(record['identity'])}) than this one "
+            f"({runs.describe_identity(identity)}). Different: {changes}. Resume with the same options "
+            "and data, start again with overwrite=True (--overwrite), or use another run name.")
+    if record.get("state") == "finished":
+        raise runs.RunConflictError(
+            f"Run {name} already finished (adapter in {run_dir / 'adapter'}): nothing to resume. Train it "
+            "again with overwrite=True (--overwrite), or give a new run another name.")
+    checkpoint = runs.resumable_checkpoint(checkpoint_dir)
+    if checkpoint is not None:
+        print(f"Resuming from {checkpoint} (run {name}, {runs.describe_identity(identity)})")
+    return checkpoint
+
+
+def _taken_message(run_dir):
+    name = run_dir.name
+    if runs.is_finished(run_dir):
+        return (f"Run {name} already finished in {run_dir}. Its name is not reused silently: pass "
+                f"overwrite=True (--overwrite) to train it again from scratch, or another run name "
+                f"(run_name= / --run-name).")
+    return (f"Run {name} in {run_dir} was interrupted before it finished. Pass resume=True (--resume) to "
+            f"continue it, overwrite=True (--overwrite) to start it again, or another run name.")
+
+
+def latest_checkpoint(checkpoint_dir):
+    """The newest checkpoint that was written completely and is readable (damaged ones are skipped)."""
+    return runs.resumable_checkpoint(checkpoint_dir)
 
 
 def _evaluate(trainer):
     return round(trainer.evaluate()["eval_loss"], 4)
 
 
-def _finish(trainer, choice, config, precision, paths, run_name, metrics, eval_before, eval_after,
-            sources):
+def _finish(trainer, choice, config, precision, paths, run_name, record, eval_after, sources):
+    from .artifacts import use_normal_mode
     from .plots import plot_all_runs
     from .tracking import build_stats, save_stats
 
@@ -178,7 +279,9 @@ def _finish(trainer, choice, config, precision, paths, run_name, metrics, eval_b
     trainer.processing_class.save_pretrained(adapter_dir)
     write_run_info(adapter_dir, choice, config_used)
     write_json(adapter_dir / "training_config.json", config_used)
-    stats = build_stats(paths["loss_csv"], metrics, config_used, eval_before, eval_after)
+    use_normal_mode(adapter_dir)  # some savers write 0600 files: give them the process's usual mode
+    stats = build_stats(paths["loss_csv"], record["segments"], config_used, record["eval_loss_before"],
+                        eval_after, identity=record["identity"])
     save_stats(paths["stats_json"], stats)
     plot_all_runs(config.artifacts_dir)
     print(json.dumps({k: stats[k] for k in ("runtime_seconds", "steps", "final_loss",

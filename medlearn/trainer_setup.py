@@ -45,6 +45,9 @@ def sft_config(config, precision, checkpoint_dir, has_eval, run_name):
         save_strategy="steps", save_steps=config.save_steps, save_total_limit=config.save_total_limit,
         **precision_flags(precision),
         max_length=config.max_seq_length, dataset_text_field="text", dataset_num_proc=1,
+        # Counted by the Trainer into its state, so a resumed run continues the count (TRL's own
+        # num_tokens restarts at zero in every process).
+        include_num_input_tokens_seen="non_padding",
         train_sampling_strategy="group_by_length" if config.group_by_length else "random",
     )
 
@@ -57,22 +60,24 @@ def precision_flags(precision):
 def build_trainer(model, tokenizer, choice, config, precision, train_dataset, eval_dataset,
                   paths, run_name, extra_callbacks=()):
     """An SFTTrainer with response-only loss and the loss-CSV callback, checked before it trains."""
-    from trl import SFTTrainer
+    from transformers.trainer_callback import ProgressCallback
 
     from .plots import plot_loss_curves
     from .templates import add_text_column, apply_response_only
-    from .tracking import LossCSVCallback
+    from .tracking import LossCSVCallback, LossProgressBar
 
     train_text = add_text_column(train_dataset, tokenizer, choice.template)
     eval_text = add_text_column(eval_dataset, tokenizer, choice.template) if eval_dataset else None
     csv_path = paths["loss_csv"]
     callback = LossCSVCallback(csv_path, plot_fn=lambda: plot_loss_curves([csv_path], paths["plot_png"],
                                                                          title=f"{run_name} loss"))
-    trainer = SFTTrainer(
+    trainer = resumable_trainer_class()(
         model=model, processing_class=tokenizer, train_dataset=train_text, eval_dataset=eval_text,
         args=sft_config(config, precision, paths["checkpoint_dir"], eval_text is not None, run_name),
         callbacks=[callback, *extra_callbacks],
     )
+    trainer.remove_callback(ProgressCallback)  # it prints every log dictionary under the bar
+    trainer.add_callback(LossProgressBar())
     try:
         trainer = apply_response_only(trainer, choice.template)
     except ValueError as error:  # Unsloth refuses when truncation left nothing to train on
@@ -82,3 +87,64 @@ def build_trainer(model, tokenizer, choice, config, precision, train_dataset, ev
             f"Every training row is fully masked: no assistant token is left to train on. "
             f"max_seq_length={config.max_seq_length} is shorter than the prompts; raise it.") from error
     return trainer  # rows with nothing to train on were dropped, counted and reported
+
+
+def resumable_trainer_class():
+    """SFTTrainer that resumes LoRA weights in place, keeping their dtype and the optimizer's tensors.
+
+    The Trainer's own resume calls PeftModel.load_adapter, which replaces the LoRA weights with new
+    float32 ones: a run resumed on a 16-bit model then trains (and saves) in another precision than
+    the run it continues, and its losses drift from an uninterrupted run's. Copying the checkpoint's
+    weights into the existing tensors makes a resumed run the same run.
+    """
+    from trl import SFTTrainer
+
+    class ResumableSFTTrainer(SFTTrainer):
+        def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
+            load_adapter_in_place(model or self.model, resume_from_checkpoint)
+
+        def _get_train_sampler(self, train_dataset=None):
+            return seed_per_epoch(super()._get_train_sampler(train_dataset), self.args.data_seed)
+
+    return ResumableSFTTrainer
+
+
+def load_adapter_in_place(model, checkpoint):
+    """Copy a checkpoint's adapter weights into `model`'s LoRA tensors (same dtype, same objects)."""
+    from pathlib import Path
+
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    weights = load_file(str(Path(checkpoint) / "adapter_model.safetensors"))
+    result = set_peft_model_state_dict(model, weights, adapter_name=model.active_adapter)
+    unexpected = list(getattr(result, "unexpected_keys", []) or [])
+    if unexpected:
+        raise ValueError(f"{checkpoint} holds weights this model has no place for ({unexpected[:3]} ...): "
+                         "it was saved by a run with other LoRA settings.")
+
+
+def seed_per_epoch(sampler, seed):
+    """A length-grouped sampler whose every epoch order comes from (seed, epoch) alone.
+
+    transformers' LengthGroupedSampler shuffles with the global random state of the moment an epoch
+    starts, which differs between a run that evaluated first and one resumed mid-epoch: the same
+    run would see its rows in another order after a resume. Other samplers are returned as they are
+    (accelerate already seeds the random one per epoch).
+    """
+    import torch
+    from transformers.trainer_pt_utils import LengthGroupedSampler
+
+    class EpochSeededLengthSampler(LengthGroupedSampler):
+        epoch = 0
+
+        def set_epoch(self, epoch):  # accelerate calls it at the start of every epoch
+            self.epoch = epoch
+
+        def __iter__(self):
+            self.generator = torch.Generator().manual_seed(seed + self.epoch)
+            return super().__iter__()
+
+    if type(sampler) is not LengthGroupedSampler:
+        return sampler
+    return EpochSeededLengthSampler(sampler.batch_size, lengths=sampler.lengths)

@@ -62,13 +62,33 @@ def test_t4_defaults():
     assert config.use_gradient_checkpointing == "unsloth" and config.seed == 3407
 
 
-def test_latest_checkpoint_skips_a_half_written_one(tmp_path):
-    for step, complete in ((10, True), (20, True), (30, False)):
-        folder = tmp_path / f"checkpoint-{step}"
-        folder.mkdir()
-        if complete:
-            (folder / "trainer_state.json").write_text("{}")
+def make_checkpoint(folder, step, state_text=None):
+    """A checkpoint folder with the files a Trainer writes (trainer_state.json last)."""
+    from safetensors.torch import save_file
+    import torch
+
+    path = folder / f"checkpoint-{step}"
+    path.mkdir(parents=True)
+    save_file({"lora_A": torch.zeros(2, 2)}, str(path / "adapter_model.safetensors"))
+    for name in ("optimizer.pt", "scheduler.pt"):
+        (path / name).write_bytes(b"x")
+    if state_text is not False:
+        (path / "trainer_state.json").write_text(state_text or f'{{"global_step": {step}}}')
+    return path
+
+
+def test_latest_checkpoint_skips_half_written_and_damaged_ones(tmp_path, capsys):
+    make_checkpoint(tmp_path, 10)
+    make_checkpoint(tmp_path, 20)
+    make_checkpoint(tmp_path, 30, state_text=False)  # killed before trainer_state.json
+    make_checkpoint(tmp_path, 40, state_text='{"global_st')  # torn
+    truncated = make_checkpoint(tmp_path, 50)
+    weights = truncated / "adapter_model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-4])
     assert latest_checkpoint(tmp_path).name == "checkpoint-20"
+    said = capsys.readouterr().out
+    assert "checkpoint-50: adapter_model.safetensors is truncated" in said
+    assert "checkpoint-40: trainer_state.json is damaged" in said and "checkpoint-30" in said
     assert latest_checkpoint(tmp_path / "missing") is None
 
 

@@ -28,6 +28,9 @@ def test_train_command_runs_and_rejects_unknown_knobs(tmp_path):
                     "--run-name", "cli", "--set", "max_steps=3", "--set", "max_seq_length=256",
                     "--set", f"artifacts_dir={tmp_path}/a", "--set", f"output_dir={tmp_path}/o")
     assert good.returncode == 0, good.stderr[-2000:]
+    assert good.stdout.startswith("medlearn train: tiny-gemma (tiny offline gemma model")
+    assert "{'loss'" not in good.stdout + good.stderr  # a clean bar with the loss, not every log dict
+    assert "loss=" in good.stderr and "training: 100%" in good.stderr
     assert [int(r["step"]) for r in read_loss_rows(tmp_path / "a" / "cli_loss.csv")] == [0, 1, 2, 3]
     assert (tmp_path / "o" / "cli" / "adapter" / "adapter_model.safetensors").exists()
 

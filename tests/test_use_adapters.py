@@ -46,15 +46,39 @@ def test_saved_adapter_loads_back_with_identical_logits(run, tmp_path):
 
 
 def test_merged_16bit_model_answers_like_base_plus_adapter(run, tmp_path):
+    import torch
+
     from medlearn.inference import load_chat_model
+    from medlearn.templates import encode_prompt
 
     model, tokenizer, choice = adapters.load_adapter(run.adapter_dir, load_in_4bit=False)
-    expected = greedy(model, tokenizer, choice)
+    expected_text, _ = greedy(model, tokenizer, choice)
     folder = adapters.save_merged(model, tokenizer, tmp_path / "merged", choice)
     assert not (folder / "adapter_config.json").exists() and (folder / "model.safetensors").exists()
     merged, merged_tokenizer, merged_choice = load_chat_model(str(folder), 512, load_in_4bit=False)
     assert not hasattr(merged, "peft_config") and merged_choice.template == "llama-3"
-    assert greedy(merged, merged_tokenizer, merged_choice) == expected
+    # Teacher-forced on the adapter's own greedy answer: merging rounds W + BA to 16 bits once, so
+    # logits agree to bf16 precision, and wherever the adapter's choice is not a near-tie (a margin
+    # over twice that error) the merged model picks the same next token.
+    messages = [{"role": "user", "content": "How is asthma treated?"}]
+    prompt = encode_prompt(tokenizer, messages, choice.template)
+    answer = tokenizer(expected_text, add_special_tokens=False).input_ids
+    ids = torch.tensor([prompt + answer])
+    with torch.no_grad():
+        ours, theirs = (m(input_ids=ids).logits[0, len(prompt) - 1:].float() for m in (model, merged))
+    error = (ours - theirs).abs().max().item()
+    assert error < 0.25, f"merged logits differ by {error} from base + adapter"
+    top = ours.topk(2, dim=-1).values
+    clear = (top[:, 0] - top[:, 1]) > 2 * error
+    assert clear.sum() >= len(answer) // 2
+    assert torch.equal(ours.argmax(-1)[clear], theirs.argmax(-1)[clear])
+    # ...and the adapter is really in it: the base alone is further away than the rounding.
+    from medlearn.models import choose_model, load_model
+
+    base, _ = load_model(choose_model("tiny-llama-3"), 512, False)
+    with torch.no_grad():
+        plain = base(input_ids=ids).logits[0, len(prompt) - 1:].float()
+    assert (plain - theirs).abs().max().item() > 2 * error
 
 
 def test_merging_a_4bit_model_on_cpu_says_how_to_do_it(run, tmp_path):

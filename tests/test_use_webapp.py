@@ -124,7 +124,8 @@ def test_history_from_the_page_becomes_clean_alternating_turns():
         {"role": "user", "content": "Is it serious?"}, {"role": "assistant", "content": "It can be."}]
 
 
-def test_launch_listens_on_localhost_here_and_shares_on_colab(monkeypatch):
+def test_launch_listens_on_localhost_and_shares_only_when_asked(monkeypatch):
     assert webapp.launch_options(7000) == {"server_name": "127.0.0.1", "server_port": 7000, "share": False}
     monkeypatch.setitem(sys.modules, "google.colab", object())
-    assert webapp.launch_options(7000)["share"] is True
+    assert webapp.launch_options(7000)["share"] is False  # Colab shows the page through its own proxy
+    assert webapp.launch_options(7000, share=True)["share"] is True

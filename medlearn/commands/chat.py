@@ -24,6 +24,8 @@ def build_chat(args):
     if args.max_new_tokens < 1 or args.max_new_tokens >= args.max_length:
         raise ValueError(f"--max-new-tokens must be between 1 and --max-length ({args.max_length}); "
                          f"got {args.max_new_tokens}.")
+    # Said first, before the load: a learner on a CPU must know when a tiny stand-in answers.
+    print(f"medlearn chat: {describe_what_runs(args.model)}", file=sys.stderr, flush=True)
     model, tokenizer, choice = load_chat_model(args.model, args.max_length, load_in_4bit=not args.no_4bit)
     guard = None
     if args.guard:
@@ -32,6 +34,16 @@ def build_chat(args):
     chat = Chat(model, tokenizer, choice.template, args.system or SYSTEM_PROMPT, args.max_length,
                 args.max_new_tokens, guard)
     return chat, choice
+
+
+def describe_what_runs(name):
+    """What `--model NAME` will load, in words (a tiny stand-in says so); an unknown name raises."""
+    from ..inference import is_plain_model
+    from ..models import choose_model_or_adapter
+
+    if is_plain_model(name):
+        return f"{name} (a Hugging Face model, loaded as it is)"
+    return choose_model_or_adapter(name).describe()
 
 
 def answer(chat, text):
