@@ -34,7 +34,8 @@ def save_adapter(model, tokenizer, folder, choice, config=None):
 
 
 def check_adapter_folder(folder):
-    """The adapter's run info, after checking the folder holds an adapter; clear errors otherwise."""
+    """The adapter's run info, after checking the folder: an adapter config, readable weights, and an
+    adapter config that names the same base model as medlearn_run.json. Clear errors otherwise."""
     from .models import read_run_info
 
     folder = Path(folder)
@@ -44,7 +45,54 @@ def check_adapter_folder(folder):
     if not (folder / ADAPTER_CONFIG).is_file():
         raise FileNotFoundError(f"{folder} has no {ADAPTER_CONFIG}, so it holds no LoRA adapter. Give the "
                                 "folder saved by medlearn train / save_adapter.")
-    return read_run_info(folder)
+    check_adapter_weights(folder)
+    info = read_run_info(folder)
+    check_same_base(folder, info)
+    return info
+
+
+def check_adapter_weights(folder):
+    """The LoRA weights file is there and whole (a copy cut short by a full Drive is refused)."""
+    from .runs import safetensors_problem
+
+    weights = folder / "adapter_model.safetensors"
+    if weights.exists():
+        problem = safetensors_problem(weights)
+        if problem:
+            raise ValueError(f"The adapter in {folder} cannot be loaded: {problem}. Copy the folder again "
+                             "from where it was saved, or retrain.")
+    elif not (folder / "adapter_model.bin").exists():
+        raise FileNotFoundError(f"{folder} has {ADAPTER_CONFIG} but no weights (adapter_model.safetensors): "
+                                "the copy is incomplete. Copy the whole adapter folder again.")
+
+
+def check_same_base(folder, info):
+    """adapter_config.json and medlearn_run.json must name one base model (one was edited or mixed up)."""
+    import json
+
+    try:
+        config = json.loads((folder / ADAPTER_CONFIG).read_text())
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{folder / ADAPTER_CONFIG} is unreadable ({error}). Copy the adapter folder "
+                         "again.") from None
+    peft_base = config.get("base_model_name_or_path") or ""
+    run_base = info.get("choice", {}).get("source", "")
+    if peft_base and run_base and not same_model(peft_base, run_base):
+        raise ValueError(
+            f"The adapter in {folder} disagrees about its base model: {ADAPTER_CONFIG} says {peft_base!r}, "
+            f"medlearn_run.json says {run_base!r}. Loaded onto the wrong base it would answer garbage. Fix "
+            "the file that is wrong, or put it on the model it was trained on with load_adapter(folder, base=NAME).")
+
+
+def same_model(a, b):
+    """One model named two ways: a path and its resolved path, or Hub ids differing in case or in
+    Unsloth's '-bnb-4bit' suffix (Unsloth records the id it loaded, sometimes lowercased)."""
+    def name(text):
+        return str(text).rstrip("/").lower().removesuffix("-bnb-4bit").removesuffix("-unsloth")
+
+    if name(a) == name(b):
+        return True
+    return Path(a).exists() and Path(b).exists() and Path(a).resolve() == Path(b).resolve()
 
 
 def adapter_base(folder):

@@ -64,7 +64,10 @@ def read_run_info(folder):
     if not path.exists():
         raise FileNotFoundError(f"{folder} is not a medlearn adapter folder: {RUN_INFO_FILE} is missing. "
                                 "Pass a model name from `medlearn models` or a folder saved by medlearn.")
-    return json.loads(path.read_text())
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path} is unreadable ({error}). Copy the adapter folder again, or retrain.") from None
 
 
 def choose_model_or_adapter(name_or_path, use_tiny="auto"):

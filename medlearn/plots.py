@@ -16,6 +16,9 @@ def read_loss_csv(path):
     bad_loss is True where a loss was written but is not a finite number (inf, nan: a diverged
     step); such a loss is NaN in `loss`, and the plot marks the step instead of drawing it.
     """
+    from .files import check_file
+
+    check_file(path, "csv")  # empty, binary, non-UTF-8 or ragged files: one message naming the line
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)  # "nan" stays text: written, not blank
     lowered = {column: column.strip().lower() for column in frame.columns}
     frame = frame.rename(columns=lowered).rename(columns={"training loss": "loss", "train_loss": "loss"})

@@ -214,7 +214,7 @@ def checkpoint_problem(folder):
     if f"checkpoint-{step}" != folder.name:
         return f"trainer_state.json says step {step}, not {folder.name}"
     weights = folder / "adapter_model.safetensors"
-    problem = _safetensors_problem(weights) if weights.exists() else "adapter_model.safetensors is missing"
+    problem = safetensors_problem(weights) if weights.exists() else "adapter_model.safetensors is missing"
     if problem:
         return problem
     for needed in ("optimizer.pt", "scheduler.pt"):
@@ -223,7 +223,7 @@ def checkpoint_problem(folder):
     return None
 
 
-def _safetensors_problem(path):
+def safetensors_problem(path):
     # A safetensors file is an 8-byte header length, a JSON header, then the tensors' bytes.
     try:
         with open(path, "rb") as handle:

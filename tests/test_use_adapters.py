@@ -100,6 +100,9 @@ def test_size_of_a_real_model_is_estimated_from_the_registry(run, tmp_path):
     info["choice"].update(requested="llama-3.1-8b-instruct", source="unsloth/Meta-Llama-3.1-8B-Instruct-bnb-4bit",
                           tiny=False)
     (folder / "medlearn_run.json").write_text(json.dumps(info))
+    config = json.loads((folder / "adapter_config.json").read_text())  # both files name one base
+    config["base_model_name_or_path"] = "unsloth/meta-llama-3.1-8b-instruct-bnb-4bit"  # as Unsloth saves it
+    (folder / "adapter_config.json").write_text(json.dumps(config))
     report = adapters.size_report(folder)
     assert report["base_mb"] == pytest.approx(16_000) and report["base_size"].startswith("estimated")
 

@@ -10,6 +10,9 @@ def configure(parser):
     parser.add_argument("--sample", action="store_true", help="use the sample shipped in data/samples/")
     parser.add_argument("--split", default="train", help="the split to load (default: train)")
     parser.add_argument("--limit", type=int, help="read at most this many rows")
+    parser.add_argument("--skip-bad-rows", action="store_true",
+                        help="skip malformed lines of a --path JSON Lines file (counted and reported) "
+                             "instead of refusing the file")
     parser.add_argument("--stats", action="store_true", help="print rows read, rows kept and drops by reason")
     parser.add_argument("--examples", type=int, default=3, help="conversations to show without --stats")
     parser.add_argument("--json", action="store_true", help="print JSON")
@@ -33,7 +36,8 @@ def run(args):
         raise ValueError("Give --dataset NAME (see `medlearn data --list`) or --list.")
     from ..data import SOURCES, clean, load_source
 
-    rows = load_source(args.dataset, sample=args.sample, path=args.path, split=args.split, limit=args.limit)
+    rows = load_source(args.dataset, sample=args.sample, path=args.path, split=args.split, limit=args.limit,
+                       skip_bad_rows=args.skip_bad_rows)
     cleaned, report = clean(rows, require_answer=SOURCES[args.dataset].has_answers, **_rule_options(args))
     if args.stats:
         print(json.dumps(report.to_dict(), indent=2) if args.json else report)

@@ -26,6 +26,9 @@ def configure(parser):
     parser.add_argument("--path", help="a benchmark file in its published schema (Parquet, JSON Lines, "
                                        "JSON, CSV; PubMedQA's ori_pqal.json too) or, for heldout, a "
                                        "file with a messages column")
+    parser.add_argument("--skip-bad-rows", action="store_true",
+                        help="skip malformed lines of a --path JSON Lines file (counted and reported) "
+                             "instead of refusing the file")
     parser.add_argument("--sample", action="store_true", help="use the shipped sample files (offline)")
     parser.add_argument("--limit", type=int, help="score only the first N questions")
     parser.add_argument("--all-rows", action="store_true",
@@ -74,21 +77,26 @@ def check_args(args):
 
 
 def evaluate(args):
+    """Read the questions first, then load the model: a bad file is refused before minutes of loading."""
     from .. import evaluation
 
     load_options = dict(sample=args.sample, path=args.path, limit=args.limit)
-    bench_options = dict(load_options, test_subset=not args.all_rows,
+    bench_options = dict(load_options, test_subset=not args.all_rows, skip_bad_rows=args.skip_bad_rows,
                          **({"cop_base": args.cop_base} if args.cop_base is not None else {}))
     if args.baseline:
         return evaluation.evaluate_baseline(args.baseline, args.benchmark, args.protocol, **bench_options)
+    if args.benchmark == "heldout":
+        questions = heldout_split(args)
+    elif args.benchmark != "offtopic":
+        questions = evaluation.load_benchmark(args.benchmark, **bench_options)
     evaluated = evaluation.load_for_eval(args.model, args.max_length, load_in_4bit=use_4bit(args),
                                          dtype=args.dtype, family=args.family)
     if args.benchmark == "heldout":
-        return evaluation.evaluate_heldout(evaluated, heldout_split(args), args.max_length, args.batch_size)
+        return evaluation.evaluate_heldout(evaluated, questions, args.max_length, args.batch_size)
     if args.benchmark == "offtopic":
         return evaluation.evaluate_offtopic(evaluated, batch_size=args.batch_size, **load_options)
-    return evaluation.evaluate_benchmark(evaluated, args.benchmark, args.style, args.batch_size,
-                                         protocol=args.protocol, **bench_options)
+    return evaluation.evaluate_benchmark(evaluated, questions, args.style, args.batch_size,
+                                         protocol=args.protocol)
 
 
 def use_4bit(args):
@@ -105,14 +113,13 @@ def use_4bit(args):
 def heldout_split(args):
     """The eval conversations: a file with `messages`, or the eval split of --dataset sources."""
     if args.path:
-        from datasets import load_dataset
+        from ..files import read_table
 
-        suffix = Path(args.path).suffix.lower()
-        kind = {".parquet": "parquet", ".jsonl": "json", ".json": "json"}.get(suffix)
-        if kind is None or not Path(args.path).exists():
-            raise ValueError(f"--path {args.path}: give an existing .jsonl, .json or .parquet file with a "
-                             "'messages' column (the eval split of your training data).")
-        split = load_dataset(kind, data_files=args.path, split="train")
+        split = read_table(args.path, args.skip_bad_rows)
+        if "messages" not in split.column_names:
+            raise ValueError(f"--path {args.path}: no 'messages' column (found: {', '.join(split.column_names)}). "
+                             "heldout reads conversations: the eval split of your training data, saved with "
+                             "its messages column.")
     elif args.dataset:
         from ..data import prepare_dataset
 

@@ -8,9 +8,9 @@ that are None or not text become a None content; clean() counts and drops those 
 import string
 from pathlib import Path
 
+from ..files import read_table
 from .sources import LABEL, NUMBER, SHAREGPT, TEXT, get_source
 
-FORMATS = {".csv": "csv", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
 ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
          "system": "system"}
 MAPPING_KEYS = ("system", "user", "assistant", "messages")
@@ -32,16 +32,18 @@ def conversation_features(with_label=False, kept=()):
     return Features(columns)
 
 
-def load_source(name, sample=False, path=None, split="train", limit=None):
+def load_source(name, sample=False, path=None, split="train", limit=None, skip_bad_rows=False):
     """Load a registered source as conversations: from the Hub, the shipped sample, or `path`.
 
-    sample=True reads data/samples/; path=FILE reads a local copy in the published schema.
+    sample=True reads data/samples/; path=FILE reads a local copy in the published schema (checked
+    line by line: medlearn.files; skip_bad_rows=True skips malformed JSON Lines rows, counted).
     """
     source = get_source(name)
     if split not in source.splits:
         raise ValueError(f"{name!r} has no split {split!r}; it has: {', '.join(source.splits)}.")
+    check_limit(limit)
     if path is not None:
-        table, where = read_table(path), str(path)
+        table, where = read_table(path, skip_bad_rows), str(path)
     elif sample:
         where = str(source.sample_path(split))
         table = read_table(where)
@@ -53,14 +55,20 @@ def load_source(name, sample=False, path=None, split="train", limit=None):
     return convert(table, source.kind, source.mapping, source.name, source.kept_columns)
 
 
-def load_file(path, mapping, source=None):
+def check_limit(limit):
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"limit must be a positive whole number of rows, got {limit!r}. Leave it out to "
+                         "read every row.")
+
+
+def load_file(path, mapping, source=None, skip_bad_rows=False):
     """Load your own CSV / JSON Lines / Parquet file as conversations.
 
     mapping: {"user": "question", "assistant": "answer"} plus optional "system"; a list of columns
     for one role is joined by a newline; or {"messages": "conversations"} for a column of chat
     turns ({"role","content"} or ShareGPT {"from","value"}). `source` defaults to the file name.
     """
-    table = read_table(path)
+    table = read_table(path, skip_bad_rows)
     expected = check_mapping(mapping, table, path)
     check_columns(table, expected, str(path))
     kind = "sharegpt" if "messages" in mapping else "fields"
@@ -82,44 +90,6 @@ def load_labelled_questions(sample=False, path=None, limit=None, return_report=F
     if return_report:
         return questions, report
     return questions
-
-
-def read_table(path):
-    """Read a CSV / JSON (Lines) / Parquet file with datasets.load_dataset; clear errors otherwise."""
-    from datasets import load_dataset
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"No file at {path}. Give the path of a CSV, JSON Lines or Parquet file.")
-    file_format = FORMATS.get(path.suffix.lower())
-    if file_format is None:
-        raise ValueError(f"{path}: unknown file type {path.suffix!r}; use one of {', '.join(FORMATS)}.")
-    check_file_content(path, file_format)
-    try:
-        return load_dataset(file_format, data_files=str(path), split="train")
-    except Exception as error:  # any reader failure becomes one learner-facing message
-        raise ValueError(f"{path} could not be read as {file_format}: {error}") from error
-
-
-def check_file_content(path, file_format):
-    # Look at the first bytes, so a Parquet file named .csv (or the reverse) gets a plain answer
-    # instead of a parser error from deep inside pyarrow.
-    with open(path, "rb") as handle:
-        head = handle.read(2048)
-    if not head.strip():
-        raise ValueError(f"{path} is empty; expected a {file_format} file with a header or rows.")
-    is_parquet = head.startswith(b"PAR1")
-    looks_json = head.lstrip()[:1] in (b"{", b"[")
-    if file_format == "parquet" and not is_parquet:
-        raise ValueError(f"{path} is not a Parquet file (no PAR1 magic bytes) although it ends in "
-                         f".parquet; rename it to what it is (.csv, .jsonl).")
-    if file_format != "parquet" and (is_parquet or b"\x00" in head):
-        raise ValueError(f"{path} is a binary file, not {file_format}; if it is Parquet, name it .parquet.")
-    if file_format == "json" and not looks_json:
-        raise ValueError(f"{path} is not JSON: it should start with '{{' (JSON Lines) or '[' (a JSON "
-                         f"list of rows); if it is a CSV file, name it .csv.")
-    if file_format == "csv" and looks_json:
-        raise ValueError(f"{path} looks like JSON, not CSV; name it .jsonl.")
 
 
 def check_columns(table, expected, where):

@@ -68,7 +68,8 @@ def sample_path(name):
     return SAMPLES_DIR / f"{get_benchmark(name).name}_sample.jsonl"
 
 
-def load_benchmark(name, sample=False, path=None, split=None, limit=None, test_subset=True, cop_base=None):
+def load_benchmark(name, sample=False, path=None, split=None, limit=None, test_subset=True, cop_base=None,
+                   skip_bad_rows=False):
     """Load a benchmark from the Hub, a file (`path`) or the shipped sample, in the question schema.
 
     PubMedQA keeps only the official test ids unless test_subset=False; `limit` keeps the first N.
@@ -77,7 +78,7 @@ def load_benchmark(name, sample=False, path=None, split=None, limit=None, test_s
     """
     spec = get_benchmark(name)
     check_limit(limit)
-    rows, source, split = read_rows(spec, sample, path, split)
+    rows, source, split = read_rows(spec, sample, path, split, skip_bad_rows)
     check_fields(rows, spec, source)
     offset = medmcqa_cop_base(rows["cop"] if hasattr(rows, "column_names") else [r["cop"] for r in rows],
                               source, cop_base) if spec.name == "medmcqa" else 0
@@ -99,12 +100,12 @@ def check_limit(limit):
                          "Leave it out to score every question.")
 
 
-def read_rows(spec, sample, path, split):
+def read_rows(spec, sample, path, split, skip_bad_rows=False):
     """The raw rows (a Dataset or list of dicts), where they came from, and the split name."""
     from datasets import load_dataset
 
     if path is not None:
-        return read_file(spec, Path(path)), str(path), split or "file"
+        return read_file(spec, Path(path), skip_bad_rows), str(path), split or "file"
     if sample:
         # Named relative to the repository, so printed reports read the same on every machine.
         shown = sample_path(spec.name).relative_to(DATA_DIR.parent)
@@ -114,20 +115,18 @@ def read_rows(spec, sample, path, split):
     return load_dataset(spec.hub_id, spec.config, split=split), spec.hub_id, split
 
 
-def read_file(spec, path):
-    """A Parquet, JSON Lines, JSON or CSV file in the Hub schema, or PubMedQA's ori_pqal.json."""
-    from datasets import load_dataset
+def read_file(spec, path, skip_bad_rows=False):
+    """A Parquet, JSON Lines, JSON or CSV file in the Hub schema, or PubMedQA's ori_pqal.json,
+    checked line by line (medlearn.files) before it is parsed."""
+    from ..files import check_file, read_table
 
     if not path.exists():
         raise FileNotFoundError(f"Benchmark file {path} does not exist.")
-    suffix = path.suffix.lower()
-    if suffix == ".json" and spec.name == "pubmedqa" and is_keyed_by_pmid(path):
-        return read_ori_pqal(path)
-    formats = {".parquet": "parquet", ".jsonl": "json", ".json": "json", ".csv": "csv"}
-    if suffix not in formats:
-        raise ValueError(f"Cannot read {path}: use a .parquet, .jsonl, .json or .csv file "
-                         f"in the {spec.hub_id} schema.")
-    return load_dataset(formats[suffix], data_files=str(path), split="train")
+    if path.suffix.lower() == ".json" and spec.name == "pubmedqa":
+        check_file(path)
+        if is_keyed_by_pmid(path):
+            return read_ori_pqal(path)
+    return read_table(path, skip_bad_rows)
 
 
 def is_keyed_by_pmid(path):
