@@ -2,7 +2,7 @@
 
 CI and the CPU demo cannot download a 7B model, so each family gets a stand-in that is built from a
 config in seconds: a byte-level BPE tokenizer trained on the project's own text, carrying the
-family's special tokens as single ids, and a randomly initialised model of the family's class. The
+family's special tokens as single ids, and a model of the family's class warmed up on that text. The
 same `FastLanguageModel.from_pretrained(path, load_in_4bit=True)` call loads it that loads the real
 model on Colab.
 """
@@ -82,7 +82,9 @@ def tiny_model_path(family):
 def _build_atomically(family, recipe, path):
     # Build beside the target and rename, so a killed build never leaves a half-written model.
     path.parent.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix=f".{family}-", dir=path.parent))
+    remove_abandoned_builds(path.parent)
+    # The builder's pid is in the name, so a later build can tell an abandoned folder from a live one.
+    workdir = Path(tempfile.mkdtemp(prefix=f".{family}-{os.getpid()}-", dir=path.parent))
     try:
         tokenizer = build_tokenizer(recipe)
         tokenizer.save_pretrained(workdir)
@@ -96,6 +98,27 @@ def _build_atomically(family, recipe, path):
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
+
+
+def remove_abandoned_builds(folder):
+    """Delete the hidden work folders of builds whose process is gone (killed mid-build); returns them."""
+    removed = []
+    for workdir in Path(folder).glob(".*-*-*"):
+        pid = workdir.name.split("-")[-2]
+        if workdir.is_dir() and pid.isdigit() and not _process_alive(int(pid)):
+            shutil.rmtree(workdir, ignore_errors=True)
+            removed.append(workdir)
+    return removed
+
+
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def build_tokenizer(recipe):

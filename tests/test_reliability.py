@@ -180,3 +180,16 @@ def test_the_page_is_public_only_when_asked(monkeypatch):
     monkeypatch.setitem(sys.modules, "google.colab", object())
     assert webapp.launch_options(7000)["share"] is False
     assert webapp.launch_options(7000, share=True)["share"] is True
+
+
+def test_a_killed_tiny_build_leaves_nothing_behind_after_the_next_build(tmp_path):
+    from medlearn.tiny import remove_abandoned_builds
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    abandoned = tmp_path / f".llama-3-{dead.pid}-x1y2z3"  # a build killed by SIGKILL: no clean-up ran
+    live = tmp_path / f".gemma-{os.getpid()}-a1b2c3"  # a build running now in another process
+    for folder in (abandoned, live):
+        (folder / "part").mkdir(parents=True)
+    assert remove_abandoned_builds(tmp_path) == [abandoned]
+    assert not abandoned.exists() and live.exists()
