@@ -16,7 +16,7 @@ from pathlib import Path
 from .registry import check_family
 
 # Bump when the recipe changes, so cached builds are rebuilt instead of reused.
-RECIPE_VERSION = 2
+RECIPE_VERSION = 3
 CORPUS = Path(__file__).parent / "assets" / "tiny_corpus.txt"
 VOCAB_SIZE = 640
 # A short full-parameter warm-up on the corpus turns random weights into a (very) small language
@@ -34,10 +34,20 @@ class TinyRecipe:
     pad: str
     unk: str = None
     config_extra: dict = field(default_factory=dict)
+    # A real vocabulary from the package index (medlearn.templates.vendor_tokenizers) instead of a
+    # trained one: then the tiny model tokenizes exactly as the real model does.
+    vocabulary: str = None
 
 
 RECIPES = {
-    "llama-2": TinyRecipe("Llama", ["<unk>", "<s>", "</s>"], "<s>", "</s>", pad="<unk>", unk="<unk>"),
+    # Llama-2's own 32,000-piece vocabulary (llama.cpp's copy); Mistral v0.3's 32,768 (mistral-common).
+    # A real vocabulary makes the output layer most of a tiny model's work: `python
+    # benchmarks/bench_vocab_cost.py` prints seconds per step by vocabulary size. Fractions of a second
+    # for 32k are affordable; Llama 3's 128,256 would cost every CPU step several times more again, and
+    # the tiny Llama-3 trains in most tests, so it keeps a trained vocabulary (tests/test_templates_vendor.py
+    # holds the llama-3 format to Meta's real tokenizer instead).
+    "llama-2": TinyRecipe("Llama", ["<unk>", "<s>", "</s>"], "<s>", "</s>", pad="<unk>", unk="<unk>",
+                          vocabulary="llama-2"),
     # Mirrors Unsloth's Llama-3.1 instruct repos: eos is the end-of-turn token, pad a reserved token.
     "llama-3": TinyRecipe(
         "Llama",
@@ -48,7 +58,7 @@ RECIPES = {
     ),
     # Mistral v0.3 made [INST] and [/INST] control tokens with ids 3 and 4.
     "mistral": TinyRecipe("Mistral", ["<unk>", "<s>", "</s>", "[INST]", "[/INST]"], "<s>", "</s>",
-                          pad="<unk>", unk="<unk>"),
+                          pad="<unk>", unk="<unk>", vocabulary="mistral-v3"),
     "gemma": TinyRecipe(
         "Gemma2",
         ["<pad>", "<eos>", "<bos>", "<unk>", "<mask>", "<start_of_turn>", "<end_of_turn>"],
@@ -122,6 +132,26 @@ def _process_alive(pid):
 
 
 def build_tokenizer(recipe):
+    """The recipe's real vocabulary, else a byte-level BPE tokenizer trained on the course corpus."""
+    if recipe.vocabulary:
+        return real_vocabulary_tokenizer(recipe)
+    return trained_tokenizer(recipe)
+
+
+def real_vocabulary_tokenizer(recipe):
+    """The vendor's vocabulary as the Hub ships it (legacy=False, as transformers 5 reads a config
+    without the flag), with the pad token and length the tiny model uses."""
+    from transformers import AutoTokenizer
+
+    from .templates.vendor_tokenizers import sentencepiece_folder
+
+    # Given to from_pretrained, so save_pretrained writes them into the tiny model's config.
+    return AutoTokenizer.from_pretrained(str(sentencepiece_folder(recipe.vocabulary, False)), legacy=False,
+                                         pad_token=recipe.pad, padding_side="right",
+                                         model_max_length=TINY_SHAPE["max_position_embeddings"])
+
+
+def trained_tokenizer(recipe):
     """A byte-level BPE tokenizer trained on the course corpus; special tokens are single ids."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast

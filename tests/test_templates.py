@@ -4,7 +4,7 @@ Each test guards against one classic fine-tuning mistake; docs/prompt_mistakes.m
 """
 import pytest
 
-from medlearn.templates import (SAMPLE_CONVERSATION, TEMPLATES, get_template, prepare_tokenizer, render,
+from medlearn.templates import (SAMPLE_CONVERSATION, TEMPLATES, encode_text, get_template, prepare_tokenizer, render,
                                 stop_token_ids, tiny_tokenizer, tokenize_conversation, trained_spans,
                                 validate_conversation)
 
@@ -145,8 +145,9 @@ def test_special_tokens_are_single_ids_with_exactly_one_bos(tokenizers, name):
         assert ids[0] == bos and ids[1] != bos
         assert ids.count(bos) == (user_turns if spec.bos_every_turn else 1)
     full_text, full_ids = rows[0]
-    # What trains is the template's text, token for token (trailing whitespace after the last turn aside).
-    assert full_ids == tokenizer(full_text.rstrip(), add_special_tokens=False).input_ids
+    # What trains is the template's text, tokenized as a prompt is (encode_text: the tokenizer's own BOS,
+    # so SentencePiece splits the text after it as it does at inference), trailing whitespace aside.
+    assert full_ids == encode_text(tokenizer, full_text.rstrip())
 
 
 @pytest.mark.parametrize("name", list(TEMPLATES))

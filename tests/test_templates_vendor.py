@@ -214,3 +214,28 @@ def test_trl_batches_on_the_real_vocabulary_equal_the_vendor_encoding(name, voca
         assert trained_spans(labels) == expected[tuple(ids)]
         seen.add(tuple(ids))
     assert len(seen) == len(rows)
+
+
+# --- the tiny models carry the real vocabularies where the package index ships them ---
+
+@pytest.mark.parametrize("family, vocab", [("mistral", "mistral-v3"), ("llama-2", "llama-2")])
+def test_tiny_models_tokenize_exactly_as_the_real_vocabulary(family, vocab):
+    from transformers import AutoTokenizer
+
+    from medlearn.tiny import tiny_model_path
+
+    tiny = AutoTokenizer.from_pretrained(str(tiny_model_path(family)))
+    real = sentencepiece_tokenizer(vocab, False)
+    assert len(tiny) == len(real) and tiny.get_vocab() == real.get_vocab()
+    texts = [m["content"] for m in S] + ["Fever: 38.5 °C for 3 days\n\nand a stiff neck?"]
+    for text in texts:
+        assert tiny(text).input_ids == real(text).input_ids
+    if family == "mistral":  # and as Mistral's own tokenizer encodes plain text
+        from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
+
+        from medlearn.templates.vendor_files import package_file
+        from medlearn.templates.vendor_tokenizers import MISTRAL_MODELS
+
+        mistral = MistralTokenizer.from_file(str(package_file("mistral_common", "data", MISTRAL_MODELS["v3"])))
+        for text in texts:
+            assert tiny(text).input_ids == mistral.instruct_tokenizer.tokenizer.encode(text, bos=True, eos=False)

@@ -43,7 +43,27 @@ def response_masker(tokenizer, template):
     spec = get_template(template)
     return train_on_responses_only(None, instruction_part=spec.instruction_part,
                                    response_part=spec.response_part, tokenizer=tokenizer,
-                                   return_function=True)
+                                   return_function=True, force_match=markers_match_as_written(tokenizer, spec))
+
+
+def markers_match_as_written(tokenizer, template):
+    """True when the format's markers keep their own token ids inside a conversation.
+
+    Unsloth matches the markers exactly by default (force_match=True). SentencePiece vocabularies
+    split a plain-text marker after a newline differently from the marker alone (Alpaca's
+    "### Response:" is "▁###" alone, "##" "#" after "\n\n" on Llama-2's vocabulary), so there the
+    exact ids never occur and every label would be masked; force_match=False lets Unsloth match the
+    marker's stable core ("▁Response" ":") instead.
+    """
+    from .specs import SAMPLE_CONVERSATION
+
+    spec = get_template(template)
+    ids = tokenizer(training_text(tokenizer, SAMPLE_CONVERSATION, spec)).input_ids
+    for marker in (spec.instruction_part, spec.response_part):
+        part = tokenizer(marker, add_special_tokens=False).input_ids
+        if not any(ids[i:i + len(part)] == part for i in range(len(ids) - len(part) + 1)):
+            return False
+    return True
 
 
 def encode_prompt(tokenizer, messages, template):
@@ -120,7 +140,8 @@ def apply_response_only(trainer, template):
     spec = get_template(template)
     before = len(trainer.train_dataset)
     trainer = train_on_responses_only(trainer, instruction_part=spec.instruction_part,
-                                      response_part=spec.response_part)
+                                      response_part=spec.response_part,
+                                      force_match=markers_match_as_written(trainer.processing_class, spec))
     dropped = before - len(trainer.train_dataset)
     if dropped:
         print(f"medlearn: {dropped} of {before} training rows had no assistant tokens left after "

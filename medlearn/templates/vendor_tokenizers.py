@@ -26,6 +26,11 @@ def sentencepiece_tokenizer(vocab, legacy):
     """A transformers LlamaTokenizer for 'llama-2', 'mistral-v1' or 'mistral-v3' with that legacy flag."""
     from transformers import AutoTokenizer
 
+    return AutoTokenizer.from_pretrained(str(sentencepiece_folder(vocab, legacy)))
+
+
+def sentencepiece_folder(vocab, legacy):
+    """A tokenizer folder (tokenizer.model + tokenizer_config.json) for the vocabulary, built once."""
     if vocab == "llama-2":
         model_file = llama2_sentencepiece_model()
     elif vocab.startswith("mistral-"):
@@ -40,7 +45,7 @@ def sentencepiece_tokenizer(vocab, legacy):
               "eos_token": "</s>", "unk_token": "<unk>", "add_bos_token": True, "add_eos_token": False,
               "model_max_length": 32768}
     (folder / "tokenizer_config.json").write_text(json.dumps(config))
-    return AutoTokenizer.from_pretrained(str(folder))
+    return folder
 
 
 def llama2_sentencepiece_model():
