@@ -2,6 +2,8 @@
 import os
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 # Set before any Hugging Face library is imported, so a Hub call fails loudly instead of hanging.
@@ -23,3 +25,11 @@ def train_tiny_adapter(root, run_name, max_steps=4):
                  output_dir=str(root / "outputs"))
     return train("tiny-llama-3", prepare_dataset(["medquad"], sample=True).train, None,
                  run_name=run_name, **knobs)
+
+
+@pytest.fixture(scope="session")
+def data():
+    """The MedQuAD sample split 80/20: the training and resume tests' shared rows."""
+    from medlearn.data import prepare_dataset
+
+    return prepare_dataset(["medquad"], sample=True, eval_fraction=0.2)

@@ -40,13 +40,6 @@ TRAIN_SCRIPT = textwrap.dedent("""
 
 
 @pytest.fixture(scope="module")
-def data():
-    from medlearn.data import prepare_dataset
-
-    return prepare_dataset(["medquad"], sample=True, eval_fraction=0.2)
-
-
-@pytest.fixture(scope="module")
 def reference(data, tmp_path_factory):
     from medlearn.train import train
 

@@ -10,13 +10,6 @@ KNOBS = dict(max_steps=12, per_device_train_batch_size=4, gradient_accumulation_
 
 
 @pytest.fixture(scope="module")
-def data():
-    from medlearn.data import prepare_dataset
-
-    return prepare_dataset(["medquad"], sample=True, eval_fraction=0.2)
-
-
-@pytest.fixture(scope="module")
 def run(data, tmp_path_factory):
     from medlearn.train import train
 
