@@ -171,14 +171,21 @@ def _is_alive(holder):
     if holder.get("host") != socket.gethostname():
         return True  # another machine (a shared Drive folder): we cannot tell, so assume it runs
     try:
-        os.kill(int(holder["pid"]), 0)
+        pid = int(holder["pid"])
+    except (KeyError, ValueError, TypeError):
+        return False
+    return process_alive(pid)
+
+
+def process_alive(pid):
+    """True while process `pid` runs on this machine (a zombie, finished but not reaped, does not)."""
+    try:
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True  # alive, owned by someone else
-    except (KeyError, ValueError, TypeError):
-        return False
-    return not _is_zombie(int(holder["pid"]))
+    return not _is_zombie(pid)
 
 
 def _is_zombie(pid):

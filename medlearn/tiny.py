@@ -112,23 +112,15 @@ def _build_atomically(family, recipe, path):
 
 def remove_abandoned_builds(folder):
     """Delete the hidden work folders of builds whose process is gone (killed mid-build); returns them."""
+    from .runs import process_alive
+
     removed = []
     for workdir in Path(folder).glob(".*-*-*"):
         pid = workdir.name.split("-")[-2]
-        if workdir.is_dir() and pid.isdigit() and not _process_alive(int(pid)):
+        if workdir.is_dir() and pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(workdir, ignore_errors=True)
             removed.append(workdir)
     return removed
-
-
-def _process_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def build_tokenizer(recipe):
