@@ -4,7 +4,7 @@
     model, tokenizer, choice = load_adapter("drive/my_adapter")     # back onto its base model
     print(size_report("drive/my_adapter"))                          # adapter vs. base model on disk
     merged = save_merged(model, tokenizer, "merged", choice)         # base + adapter in one 16-bit model
-    export_gguf(model, tokenizer, "gguf", choice, ["q4_k_m"])       # needs llama.cpp; writes a Modelfile
+    export_gguf(model, tokenizer, "gguf", choice, ["q8_0"])         # llama.cpp's converter; + a Modelfile
 """
 import os
 from dataclasses import replace
@@ -229,65 +229,64 @@ def check_gguf_methods(methods):
     return methods
 
 
-def find_llama_cpp():
-    """(quantizer, converter) paths of a llama.cpp install Unsloth can use, or None."""
-    import unsloth  # noqa: F401
-    from unsloth_zoo.llama_cpp import LLAMA_CPP_DEFAULT_DIR, check_llama_cpp
+def export_gguf(model, tokenizer, folder, choice, methods=("q4_k_m",), system_prompt=None, merged=None):
+    """GGUF file(s) made by llama.cpp's own converter and quantizer, and an Ollama Modelfile beside them;
+    returns {"gguf": [paths], "modelfile": path}.
 
-    for folder in (LLAMA_CPP_DEFAULT_DIR, os.path.join(os.getcwd(), "llama.cpp")):
-        try:
-            return check_llama_cpp(llama_cpp_folder=folder)
-        except Exception:  # check_llama_cpp raises plain errors for every missing piece
-            continue
-    return None
-
-
-def missing_gguf_tools():
-    """What GGUF export needs and does not find here, as readable lines (empty when all is there)."""
-    import importlib.util
-
-    from unsloth_zoo.llama_cpp import LLAMA_CPP_DEFAULT_DIR
-
-    missing = []
-    if find_llama_cpp() is None:
-        missing.append(f"llama.cpp (its convert_hf_to_gguf.py converter and the llama-quantize program), "
-                       f"looked for in {LLAMA_CPP_DEFAULT_DIR} and ./llama.cpp")
-    if importlib.util.find_spec("gguf") is None:
-        missing.append("the `gguf` Python package (pip install gguf)")
-    return missing
-
-
-def can_install_tools():
-    # Unsloth downloads and builds llama.cpp by itself; only where the internet can be reached.
-    from .notebook import on_gpu
-    from .runtime import is_colab
-
-    offline = os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("UNSLOTH_AUTO_INSTALL") == "0"
-    return not offline and (is_colab() or on_gpu())
-
-
-def export_gguf(model, tokenizer, folder, choice, methods=("q4_k_m",), system_prompt=None):
-    """GGUF file(s) for llama.cpp / Ollama plus a Modelfile; returns {"gguf": [...], "modelfile": path}.
-
-    Unsloth's save_pretrained_gguf merges and converts with llama.cpp. Where llama.cpp is missing and
-    cannot be installed (offline, CPU), a RuntimeError names what is missing; the Modelfile is
-    written first either way, so it can be checked before any conversion.
+    The adapter is merged into a 16-bit model first (into `merged` when given and not saved yet, else a
+    folder removed afterwards). Without llama.cpp's binding a RuntimeError says what to install; the
+    Modelfile is written first either way, so it can be checked before any conversion.
     """
+    from . import gguf
+    from .tiny import llama_cpp_pre_tokenizer
+
     methods = check_gguf_methods(methods)
     folder = Path(folder)
     stem = folder.name or "model"
     modelfile = write_modelfile(folder, choice.template, tokenizer, f"./{stem}.{methods[0].upper()}.gguf",
                                 system_prompt)
-    missing = missing_gguf_tools()
-    if missing and not can_install_tools():
-        raise RuntimeError("GGUF export needs tools this machine does not have and cannot download: "
-                           + "; ".join(missing) + ". Run the export on Colab (Unsloth installs llama.cpp "
-                           "there), or build llama.cpp yourself and put it in that folder. The Modelfile "
-                           f"is ready: {modelfile}.")
-    files = model.save_pretrained_gguf(str(folder), tokenizer, quantization_method=methods)
-    files = [str(f) for f in (files if isinstance(files, (list, tuple)) else [files])]
-    modelfile = write_modelfile(folder, choice.template, tokenizer, f"./{Path(files[0]).name}", system_prompt)
+    problem = gguf.missing_llama_cpp()
+    if problem:
+        raise RuntimeError(f"GGUF export needs llama.cpp: {problem} The Modelfile is ready: {modelfile}.")
+    keep = merged is not None
+    merged = Path(merged) if keep else folder / "merged-for-gguf"
+    if not (merged / "config.json").exists():
+        save_merged(model, tokenizer, merged, choice)
+    base = adapter_base(choice.source).source if looks_like_adapter(choice.source) else choice.source
+    copy_sentencepiece_model(base, merged)
+    pre_tokenizer = llama_cpp_pre_tokenizer(choice.family) if choice.tiny else None
+    try:
+        files = gguf.to_gguf(merged, folder / stem, methods, choice.template, pre_tokenizer)
+    finally:
+        if not keep:
+            import shutil
+
+            shutil.rmtree(merged, ignore_errors=True)
     return {"gguf": files, "modelfile": modelfile}
+
+
+def copy_sentencepiece_model(source, merged):
+    """Put the base model's tokenizer.model beside a merged model that lacks it.
+
+    transformers 5 saves only tokenizer.json, and from that llama.cpp's converter guesses SentencePiece
+    scores that split some words differently; with tokenizer.model it reads the real ones.
+    """
+    import shutil
+
+    target = Path(merged, "tokenizer.model")
+    if target.exists():
+        return
+    if Path(str(source)).is_dir():
+        if Path(source, "tokenizer.model").is_file():
+            shutil.copyfile(Path(source, "tokenizer.model"), target)
+        return
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError
+
+    try:
+        shutil.copyfile(hf_hub_download(str(source), "tokenizer.model"), target)
+    except EntryNotFoundError:  # a BPE model (Llama 3, Gemma 2 ships both): nothing to copy
+        return
 
 
 def build_modelfile(template, tokenizer, gguf_path, system_prompt=None):
@@ -335,4 +334,4 @@ def describe_sizes(report):
 
 
 __all__ = ["save_adapter", "load_adapter", "adapter_base", "size_report", "describe_sizes", "save_merged",
-           "export_gguf", "build_modelfile", "write_modelfile", "missing_gguf_tools", "looks_like_adapter"]
+           "export_gguf", "build_modelfile", "write_modelfile", "looks_like_adapter"]

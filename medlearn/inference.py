@@ -89,14 +89,13 @@ def _record(info, new_ids, prompt_tokens, stops):
     info.stop_reason = "stop token" if new_ids and new_ids[-1] in stops else "length"
 
 
-def fit_history(tokenizer, template, messages, max_context, max_new_tokens):
+def fit_history(encode, messages, max_context, max_new_tokens):
     """Drop the oldest user/assistant pairs until prompt + reply fit `max_context` tokens.
 
-    Returns (kept messages, number of turns dropped). A system prompt and the newest user message
-    always stay; if they alone do not fit, MessageTooLongError says by how much.
+    encode(messages) gives the prompt's token ids. Returns (kept messages, number of turns dropped).
+    A system prompt and the newest user message always stay; if they alone do not fit,
+    MessageTooLongError says by how much.
     """
-    from .templates import encode_prompt
-
     system = messages[:1] if messages and messages[0]["role"] == "system" else []
     turns = messages[len(system):]
     budget = max_context - max_new_tokens
@@ -106,7 +105,7 @@ def fit_history(tokenizer, template, messages, max_context, max_new_tokens):
     dropped = 0
     while True:
         kept = system + turns[2 * dropped:]
-        length = len(encode_prompt(tokenizer, kept, template))
+        length = len(encode(kept))
         if length <= budget:
             return kept, dropped
         if len(kept) == len(system) + 1:  # only the newest user message is left
@@ -177,18 +176,44 @@ class Chat:
             yield REFUSAL_REPLY
             return REFUSAL_REPLY
         try:
-            messages, self.trimmed_turns = fit_history(self.tokenizer, self.template, self.messages_for(text.strip()),
+            messages, self.trimmed_turns = fit_history(self.encode, self.messages_for(text.strip()),
                                                        self.max_context, self.max_new_tokens)
         except MessageTooLongError as error:
             yield str(error)
             return None
         self.last_messages = messages
         pieces = []
-        for piece in stream_reply(self.model, self.tokenizer, self.template, messages,
-                                  self.max_new_tokens, self.last):
+        for piece in self.generate(messages):
             pieces.append(piece)
             yield piece
         return "".join(pieces).strip()
+
+    def encode(self, messages):
+        """The generation prompt's token ids for `messages`."""
+        from .templates import encode_prompt
+
+        return encode_prompt(self.tokenizer, messages, self.template)
+
+    def generate(self, messages):
+        """Yield the reply's pieces (and record them in self.last)."""
+        return stream_reply(self.model, self.tokenizer, self.template, messages, self.max_new_tokens, self.last)
+
+
+class GgufChat(Chat):
+    """A Chat with a GGUF file through llama.cpp: the file's own chat template, tokenizer and stop tokens."""
+
+    def __init__(self, llm, system_prompt=SYSTEM_PROMPT, max_context=None, max_new_tokens=256, guard=None):
+        super().__init__(llm, None, None, system_prompt, max_context or llm.n_ctx(), max_new_tokens, guard)
+
+    def encode(self, messages):
+        from .gguf import prompt_ids
+
+        return prompt_ids(self.model, messages)
+
+    def generate(self, messages):
+        from .gguf import stream_gguf_reply
+
+        return stream_gguf_reply(self.model, messages, self.max_new_tokens, self.last)
 
 
 def strip_disclaimer(answer):

@@ -16,9 +16,12 @@ from pathlib import Path
 from .registry import check_family
 
 # Bump when the recipe changes, so cached builds are rebuilt instead of reused.
-RECIPE_VERSION = 3
+RECIPE_VERSION = 4
 CORPUS = Path(__file__).parent / "assets" / "tiny_corpus.txt"
 VOCAB_SIZE = 640
+# llama.cpp's name for how trained_tokenizer splits text before BPE (GPT-2's rule, ByteLevel's regex):
+# its converter recognises only the Hub's tokenizers, so GGUF export names it (medlearn.gguf_convert).
+TRAINED_PRE_TOKENIZER = "gpt-2"
 # A short full-parameter warm-up on the corpus turns random weights into a (very) small language
 # model, so "before fine-tuning" answers are words, not noise, and LoRA has features to adapt.
 PRETRAIN_STEPS = 60
@@ -98,6 +101,8 @@ def _build_atomically(family, recipe, path):
     try:
         tokenizer = build_tokenizer(recipe)
         tokenizer.save_pretrained(workdir)
+        if recipe.vocabulary:  # as on the Hub: llama.cpp's converter reads the scores from it
+            shutil.copyfile(sentencepiece_model_file(recipe), workdir / "tokenizer.model")
         build_model(family, recipe, tokenizer).save_pretrained(workdir)
         (workdir / "medlearn_tiny.json").write_text(json.dumps(
             {"family": family, "recipe_version": RECIPE_VERSION, "architecture": recipe.architecture}))
@@ -141,6 +146,17 @@ def real_vocabulary_tokenizer(recipe):
     return AutoTokenizer.from_pretrained(str(sentencepiece_folder(recipe.vocabulary, False)), legacy=False,
                                          pad_token=recipe.pad, padding_side="right",
                                          model_max_length=TINY_SHAPE["max_position_embeddings"])
+
+
+def sentencepiece_model_file(recipe):
+    from .templates.vendor_tokenizers import sentencepiece_folder
+
+    return sentencepiece_folder(recipe.vocabulary, False) / "tokenizer.model"
+
+
+def llama_cpp_pre_tokenizer(family):
+    """The pre-tokenizer name GGUF export must give llama.cpp for this tiny model (None: it knows it)."""
+    return None if RECIPES[check_family(family)].vocabulary else TRAINED_PRE_TOKENIZER
 
 
 def trained_tokenizer(recipe):

@@ -14,8 +14,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("MEDLEARN_CACHE", str(REPO / ".cache"))
 
 
-def train_tiny_adapter(root, run_name, max_steps=4):
-    """A few steps of tiny-llama-3 on the MedQuAD sample: a real adapter folder for the 'use' tests."""
+def train_tiny_adapter(root, run_name, max_steps=4, model="tiny-llama-3"):
+    """A few steps of a tiny model on the MedQuAD sample: a real adapter folder for the 'use' tests."""
     import unsloth  # noqa: F401  (first: it patches transformers)
     from medlearn.data import prepare_dataset
     from medlearn.demo import TINY_KNOBS
@@ -23,7 +23,7 @@ def train_tiny_adapter(root, run_name, max_steps=4):
 
     knobs = dict(TINY_KNOBS, max_steps=max_steps, save_steps=100, artifacts_dir=str(root / "artifacts"),
                  output_dir=str(root / "outputs"))
-    return train("tiny-llama-3", prepare_dataset(["medquad"], sample=True).train, None,
+    return train(model, prepare_dataset(["medquad"], sample=True).train, None,
                  run_name=run_name, **knobs)
 
 

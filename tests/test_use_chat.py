@@ -8,6 +8,7 @@ import pytest
 
 from medlearn.inference import (DISCLAIMER, DISCLAIMER_BLOCK, EMPTY_REPLY, Chat, MessageTooLongError,
                                 fit_history, strip_disclaimer)
+from medlearn.templates import encode_prompt
 
 
 def load_tiny(family):
@@ -87,7 +88,7 @@ def test_a_message_longer_than_the_context_gets_a_clear_reply(llama3):
     model, tokenizer, choice = llama3
     messages = [{"role": "user", "content": "pain " * 400}]
     with pytest.raises(MessageTooLongError, match="too long.*context holds 256 tokens"):
-        fit_history(tokenizer, choice.template, messages, 256, 32)
+        fit_history(lambda kept: encode_prompt(tokenizer, kept, choice.template), messages, 256, 32)
     chat = Chat(model, tokenizer, choice.template, max_context=256, max_new_tokens=32)
     answer = chat.ask("pain " * 400)
     assert "too long" in answer and answer.endswith(DISCLAIMER_BLOCK) and chat.history == []

@@ -5,7 +5,9 @@ HELP = ("Chat with a model or adapter in the terminal: the family template, stre
 
 
 def configure(parser):
-    parser.add_argument("--model", required=True, help="model name (medlearn models), tiny-FAMILY, or an adapter folder")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", help="model name (medlearn models), tiny-FAMILY, or an adapter folder")
+    source.add_argument("--gguf", help="a GGUF file (medlearn export --gguf), run by llama.cpp on the CPU")
     parser.add_argument("--question", action="append", default=[],
                         help="ask this and exit instead of an interactive chat (repeatable: one conversation)")
     parser.add_argument("--guard", action="store_true", help="decline non-medical questions before the model sees them")
@@ -24,16 +26,28 @@ def build_chat(args):
     if args.max_new_tokens < 1 or args.max_new_tokens >= args.max_length:
         raise ValueError(f"--max-new-tokens must be between 1 and --max-length ({args.max_length}); "
                          f"got {args.max_new_tokens}.")
-    # Said first, before the load: a learner on a CPU must know when a tiny stand-in answers.
-    print(f"medlearn chat: {describe_what_runs(args.model)}", file=sys.stderr, flush=True)
-    model, tokenizer, choice = load_chat_model(args.model, args.max_length, load_in_4bit=not args.no_4bit)
     guard = None
     if args.guard:
         guard = default_guard(sample=not on_gpu())
         print(describe_guard(guard), file=sys.stderr)
+    if getattr(args, "gguf", None):
+        return gguf_chat(args, guard)
+    # Said first, before the load: a learner on a CPU must know when a tiny stand-in answers.
+    print(f"medlearn chat: {describe_what_runs(args.model)}", file=sys.stderr, flush=True)
+    model, tokenizer, choice = load_chat_model(args.model, args.max_length, load_in_4bit=not args.no_4bit)
     chat = Chat(model, tokenizer, choice.template, args.system or SYSTEM_PROMPT, args.max_length,
                 args.max_new_tokens, guard)
-    return chat, choice
+    return chat, choice.describe()
+
+
+def gguf_chat(args, guard):
+    from ..gguf import chat_template, open_gguf
+    from ..inference import SYSTEM_PROMPT, GgufChat
+
+    llm = open_gguf(args.gguf, n_ctx=args.max_length)
+    chat_template(llm)  # refuse a file without a template before the first question
+    what = f"the GGUF file {args.gguf} ({llm.metadata.get('general.name', 'unnamed')}, llama.cpp)"
+    return GgufChat(llm, args.system or SYSTEM_PROMPT, args.max_length, args.max_new_tokens, guard), what
 
 
 def describe_what_runs(name):
@@ -67,8 +81,8 @@ def read_lines():
 
 
 def run(args):
-    chat, choice = build_chat(args)
-    print(f"Chatting with {choice.describe()}.", file=sys.stderr)
+    chat, what = build_chat(args)
+    print(f"Chatting with {what}.", file=sys.stderr)
     if args.question:
         for question in args.question:
             print(f"> {question}")

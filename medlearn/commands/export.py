@@ -1,5 +1,5 @@
 HELP = ("Show an adapter's size beside its base model, merge it into a 16-bit model, and export GGUF "
-        "(q4_k_m, q8_0, f16) with an Ollama Modelfile.")
+        "(q4_k_m, q8_0, f16) with llama.cpp's own converter and quantizer, plus an Ollama Modelfile.")
 
 
 def configure(parser):
@@ -26,11 +26,14 @@ def run(args):
 
     # Unsloth merges a 4-bit base on a GPU (it dequantizes); on a CPU the base must load in 16-bit.
     model, tokenizer, choice = adapters.load_adapter(args.model, load_in_4bit=on_gpu() and not args.no_4bit)
+    merged = None
     if args.merge:
         merged = adapters.save_merged(model, tokenizer, out / "merged", choice)
         print(f"merged 16-bit model: {merged} ({adapters.weights_bytes(merged) / 1e6:,.1f} MB)")
     if methods:
-        result = adapters.export_gguf(model, tokenizer, out / "gguf", choice, methods)
-        print("GGUF: " + ", ".join(result["gguf"]) + f"\nModelfile: {result['modelfile']} "
-              "(ollama create my-medical-model -f Modelfile)")
+        result = adapters.export_gguf(model, tokenizer, out / "gguf", choice, methods, merged=merged)
+        for path in result["gguf"]:
+            print(f"GGUF: {path} ({Path(path).stat().st_size / 1e6:,.1f} MB)")
+        print(f"Modelfile: {result['modelfile']} (ollama create my-medical-model -f Modelfile)\n"
+              f"chat with it here: medlearn chat --gguf {result['gguf'][0]}")
     return 0

@@ -6,7 +6,8 @@ Nothing here is copied into the repository. Three sources are read where they ar
 - the `llama-cpp-python` SOURCE distribution: llama.cpp's Llama-2 vocabulary
   (`ggml-vocab-llama-spm.gguf`, with llama.cpp's own expected tokenizations of test strings), the
   publishers' chat templates (`models/templates/*.jinja`) and the templates quoted in its chat-template
-  test (`tests/test-chat-template.cpp`). The sdist is fetched once with pip and the few files we read
+  test (`tests/test-chat-template.cpp`), and llama.cpp's converter (`convert_hf_to_gguf.py`, `conversion/`,
+  `gguf-py/`) for GGUF export. The sdist is fetched once with pip and the few files we read
   are unpacked under `<cache>/vendor/` (`python tools/fetch_vendor_files.py` does it at install time).
 """
 import ast
@@ -27,7 +28,12 @@ LLAMA_CPP_FILES = (
     "models/templates/google-gemma-2-2b-it.jinja",
     "models/templates/meta-llama-Llama-3.1-8B-Instruct.jinja",
     "tests/test-chat-template.cpp",
+    "convert_hf_to_gguf.py",
 )
+# Folders unpacked whole: the converter's model classes and its own gguf-py (GGUF export, medlearn.gguf).
+LLAMA_CPP_TREES = ("conversion/", "gguf-py/gguf/")
+# Written last into a finished unpack; an older or interrupted one lacks it and is unpacked again.
+COMPLETE = ".medlearn-complete-2"
 
 
 def vendor_root():
@@ -41,18 +47,24 @@ def llama_cpp_dir():
     return vendor_root() / f"llama.cpp-{LLAMA_CPP_PYTHON}"
 
 
+def llama_cpp_converter():
+    """The folder holding llama.cpp's convert_hf_to_gguf.py, conversion/ and gguf-py/ (fetched if need be)."""
+    llama_cpp_file("convert_hf_to_gguf.py")
+    return llama_cpp_dir()
+
+
 def llama_cpp_file(relative):
     """Path of one llama.cpp file from the sdist, fetching the sdist first if it is not unpacked yet."""
     path = llama_cpp_dir() / relative
-    if not path.exists():
+    if not (llama_cpp_dir() / COMPLETE).exists():
         fetch_llama_cpp_files()
     return path
 
 
 def fetch_llama_cpp_files(quiet=True):
-    """Download the llama-cpp-python sdist with pip and unpack the files in LLAMA_CPP_FILES."""
+    """Download the llama-cpp-python sdist with pip and unpack LLAMA_CPP_FILES and LLAMA_CPP_TREES."""
     target = llama_cpp_dir()
-    if all((target / name).exists() for name in LLAMA_CPP_FILES):
+    if (target / COMPLETE).exists():
         return target
     downloads = vendor_root() / "sdist"
     downloads.mkdir(parents=True, exist_ok=True)
@@ -74,18 +86,22 @@ def fetch_llama_cpp_files(quiet=True):
 
 def _unpack(archive, target):
     # Unpack beside the target and rename, so an interrupted unpack never looks complete.
+    import shutil
+
     partial = target.with_name(target.name + f".partial-{os.getpid()}")
     with tarfile.open(archive) as tar:
-        for name in LLAMA_CPP_FILES:
-            source = tar.extractfile(_PREFIX + name)
-            destination = partial / name
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.write_bytes(source.read())
+        for member in tar.getmembers():
+            name = member.name[len(_PREFIX):] if member.name.startswith(_PREFIX) else None
+            if member.isfile() and name and (name in LLAMA_CPP_FILES or name.startswith(LLAMA_CPP_TREES)):
+                destination = partial / name
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                destination.write_bytes(tar.extractfile(member).read())
+    (partial / COMPLETE).write_text("")
+    if target.exists() and not (target / COMPLETE).exists():
+        shutil.rmtree(target, ignore_errors=True)  # an older unpack with fewer files
     try:
         partial.rename(target)
     except OSError:  # another process unpacked the same files first
-        import shutil
-
         shutil.rmtree(partial, ignore_errors=True)
 
 
