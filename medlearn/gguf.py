@@ -31,8 +31,39 @@ def missing_llama_cpp():
         return ("llama.cpp's Python binding is not installed: `pip install llama-cpp-python==0.3.36` builds "
                 "it from source (it needs a C/C++ compiler and CMake: `apt-get install build-essential "
                 "cmake` on Debian/Ubuntu; about 5 minutes on 2 cores, once per machine). "
-                "`python tools/install.py --for cpu` does it.")
+                "`python tools/install.py --for cpu` or medlearn.gguf.install_binding() does it.")
     return ""
+
+
+# llama.cpp's library only: no programs, tests or multimodal part (the binding needs none of them).
+CMAKE_ARGS = ("-DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF "
+              "-DLLAMA_BUILD_SERVER=OFF")
+
+
+def install_binding(requirement=None):
+    """Build llama.cpp's binding from source with pip (which reuses a wheel it built before) and say how
+    long it took; returns True when it is installed. Without a compiler the build fails and says what
+    to install; nothing else depends on it (GGUF tests then skip)."""
+    import os
+    import time
+
+    from .templates.vendor_files import LLAMA_CPP_PYTHON
+
+    requirement = requirement or f"llama-cpp-python=={LLAMA_CPP_PYTHON}"
+    started = time.monotonic()
+    env = dict(os.environ, CMAKE_ARGS=CMAKE_ARGS, CMAKE_BUILD_PARALLEL_LEVEL=str(os.cpu_count() or 2))
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", requirement, "diskcache"]
+    print("+", " ".join(command), flush=True)
+    done = subprocess.run(command, env=env)
+    took = time.monotonic() - started
+    if done.returncode != 0:
+        print(f"{requirement} did not build ({took:.0f} s). " + missing_llama_cpp(), flush=True)
+        return False
+    import importlib
+
+    importlib.invalidate_caches()  # so this process finds the package it just installed
+    print(f"{requirement} ready in {took:.0f} s (built from source the first time, then pip's cache)", flush=True)
+    return True
 
 
 def require_llama_cpp():
@@ -81,12 +112,14 @@ def convert(merged_folder, outfile, template, outtype="f16", pre_tokenizer=None)
 def quantize(source, target, method):
     """Quantize a 16-bit GGUF with llama.cpp's own quantizer (llama_model_quantize); returns target."""
     import llama_cpp
+    from llama_cpp._logger import set_verbose
 
     if method not in QUANTIZE_FTYPES:
         raise ValueError(f"llama.cpp quantization {method!r} is not one of {', '.join(QUANTIZE_FTYPES)}.")
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = QUANTIZE_FTYPES[method]
     params.nthread = 0  # llama.cpp picks the number of cores
+    set_verbose(False)  # llama.cpp logs every tensor; errors still print
     status = llama_cpp.llama_model_quantize(str(source).encode(), str(target).encode(), params)
     if status != 0 or not Path(target).exists():
         raise RuntimeError(f"llama.cpp could not quantize {source} to {method} (status {status}).")

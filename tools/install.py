@@ -58,11 +58,6 @@ def pip(*args):
     subprocess.run(command, check=True)
 
 
-# llama.cpp's library only: no programs, tests or multimodal part (the binding needs none of them).
-LLAMA_CPP_CMAKE_ARGS = ("-DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF "
-                        "-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF")
-
-
 def install_cpu():
     torch, unsloth, rest = split_phases(read_requirements(REPO / "requirements.txt", include_tests=True))
     llama_cpp = [r for r in rest if package_name(r) == "llama-cpp-python"]
@@ -70,35 +65,16 @@ def install_cpu():
     pip(*torch)  # the CPU wheel; installed first so nothing later asks for a CUDA build
     pip("--no-deps", *unsloth)  # its own list names xformers/triton/torchvision (CUDA)
     pip(*rest, *torch)  # torch named again so pip keeps the CPU build
-    install_llama_cpp(llama_cpp)
+    sys.path.insert(0, str(REPO))  # medlearn itself is installed last
+    from medlearn.gguf import install_binding
+
+    install_binding(*llama_cpp)
     print("(pip may list unsloth's GPU-only dependencies (triton, xformers, torchvision, ...) as "
           "missing: expected on a CPU machine, where Unsloth falls back to transformers + PEFT.)")
     pip("--no-deps", "-e", str(REPO))
     # The llama.cpp files the prompt-format tests read (from the llama-cpp-python sdist), fetched now
     # while the package index is the only network the tests may count on.
     subprocess.run([sys.executable, str(REPO / "tools" / "fetch_vendor_files.py")], check=True)
-
-
-def install_llama_cpp(requirements):
-    """Build llama.cpp's binding from source (pip reuses the wheel it built before); say how long it took.
-
-    Without a compiler the build fails: the rest of the install stands, GGUF tests skip and say why.
-    """
-    import os
-    import time
-
-    started = time.monotonic()
-    env = dict(os.environ, CMAKE_ARGS=LLAMA_CPP_CMAKE_ARGS, CMAKE_BUILD_PARALLEL_LEVEL=str(os.cpu_count() or 2))
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", *requirements]
-    print("+", " ".join(command), flush=True)
-    done = subprocess.run(command, env=env)
-    took = time.monotonic() - started
-    if done.returncode != 0:
-        print(f"llama-cpp-python did not build ({took:.0f} s): GGUF export and its tests need a C/C++ compiler "
-              "and CMake (Debian/Ubuntu: apt-get install build-essential cmake).", flush=True)
-    else:
-        print(f"llama-cpp-python ready in {took:.0f} s (a build from source the first time, then pip's cache)",
-              flush=True)
 
 
 def install_colab():
