@@ -206,6 +206,7 @@ def test_settings_cells_take_the_t4_branch_on_colab(path, colab_t4):
     from medlearn.demo import TINY_KNOBS
     from medlearn.memory import plan_memory
     from medlearn.models import choose_model
+    from medlearn.train import build_config
 
     source = settings_cell(nbformat.read(path, as_version=4))
     if source is None:
@@ -223,7 +224,10 @@ def test_settings_cells_take_the_t4_branch_on_colab(path, colab_t4):
     assert settings.get("TRAIN_MISSING", False) is False  # say what it costs; never retrain hours silently
     assert settings.get("LOAD_IN_4BIT", True) is True
     knobs = settings.get("KNOBS", settings.get("TRAINING", {}))
-    assert not set(knobs) & (set(TINY_KNOBS) - {"max_steps"}), f"{path.name}: tiny knobs on a T4"
+    t4 = build_config()
+    tiny_values = {key for key in set(knobs) & (set(TINY_KNOBS) - {"max_steps"})
+                   if knobs[key] == TINY_KNOBS[key] != getattr(t4, key)}
+    assert not tiny_values, f"{path.name}: tiny knobs on a T4: {sorted(tiny_values)}"
     for name in course_models(settings):  # each run the notebook would start fits the T4 it runs on
         plan = plan_memory(name, knobs)
         assert plan.fits and plan.gpu_gb < 15, f"{path.name}:\n{plan.describe()}"
@@ -262,3 +266,34 @@ def test_the_device_check_catches_a_cpu_tensor():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         'ids = tokenizer("hi", return_tensors="pt").input_ids\nmodel(input_ids=ids)')])
     assert device_problems(nb)
+
+
+def shared_blocks(notebooks, size=6):
+    """{block of `size` non-empty lines inside one cell: names of the notebooks holding it}, for blocks in
+    two or more notebooks. The install cell is the one block every notebook must share (INSTALL_CELL)."""
+    holders = {}
+    for path in notebooks:
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.source.strip() == INSTALL_CELL.strip():
+                continue
+            lines = [line.strip() for line in cell.source.splitlines() if line.strip()]
+            for start in range(len(lines) - size + 1):
+                holders.setdefault(tuple(lines[start:start + size]), set()).add(path.name)
+    return {block: names for block, names in holders.items() if len(names) > 1}
+
+
+def test_notebooks_share_no_block_of_six_lines():
+    """A later notebook teaches what differs and calls medlearn for the rest, instead of copying cells."""
+    shared = shared_blocks(NOTEBOOKS)
+    assert not shared, "\n\n".join(f"{sorted(names)}:\n" + "\n".join(block) for block, names in shared.items())
+
+
+def test_the_shared_block_check_finds_a_copied_cell(tmp_path):
+    source = nbformat.read(NOTEBOOKS[3], as_version=4)
+    longest = max(source.cells, key=lambda cell: len(cell.source.splitlines()))
+    copies = []
+    for name in ("a.ipynb", "b.ipynb"):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(longest.source)])
+        nbformat.write(nb, tmp_path / name)
+        copies.append(tmp_path / name)
+    assert shared_blocks(copies)

@@ -1,0 +1,89 @@
+"""The run figures the lessons quote are the ones the notebooks just wrote to artifacts/.
+
+pytest collects this file after the notebooks in this folder (`make test`: `pytest --nbval-lax tests
+notebooks`), so it reads the artifacts of the notebook run that came before it. Each lesson line below is
+rebuilt from an artifact and must appear in the lesson word for word: rerun a notebook with other knobs
+and the lesson that quotes it fails until it is updated. Timings are never quoted (they vary by machine).
+"""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "artifacts"
+
+
+def newest(prefix, run):
+    """The newest artifacts/{prefix}{run}.json, or its rerun {prefix}{run}-N.json."""
+    pattern = re.compile(re.escape(prefix + run) + r"(-\d+)?\.json$")
+    found = [path for path in ARTIFACTS.glob(f"{prefix}{run}*.json") if pattern.fullmatch(path.name)]
+    assert found, f"no artifacts/{prefix}{run}.json: the notebook that writes it did not run"
+    return json.loads(max(found, key=lambda path: path.stat().st_mtime).read_text())
+
+
+def stats(run):
+    return newest("trainer_stats_", run)
+
+
+def losses(s, arrow=" → "):
+    return f"{s['eval_loss_before']:.3f}{arrow}{s['eval_loss_after']:.3f}"
+
+
+def compare_row(run):
+    s = stats(run)
+    drop = s["eval_loss_before"] - s["eval_loss_after"]
+    return f"| {run} | {s['final_loss']:.3f} | {losses(s)} | {drop:.3f} |"
+
+
+def lesson_04():
+    s = stats("llama-3_1-8b-instruct")
+    return [f"**{losses(s, ' to ')}**", f"the last training loss was {s['final_loss']:.2f}"]
+
+
+def lesson_05():
+    llama, mistral = stats("llama-3_1-8b-instruct"), stats("mistral-7b-instruct-v0_3")
+    return [f"| eval loss before → after | {losses(llama)} | {losses(mistral)} |",
+            f"| last training loss | {llama['final_loss']:.2f} | {mistral['final_loss']:.2f} |",
+            f"| tokens seen | {llama['tokens_seen']:,} | {mistral['tokens_seen']:,} |"]
+
+
+def lesson_06():
+    gemma = stats("gemma-2-2b-it")
+    return [f"| eval loss before → after | {losses(gemma)} |", f"| last training loss | {gemma['final_loss']:.2f} |",
+            f"| tokens seen | {gemma['tokens_seen']:,} |", f"| precision | {gemma['config']['precision_used']} |"]
+
+
+def lesson_07():
+    return [compare_row(run) for run in ("llama-3_1-8b-instruct", "mistral-7b-instruct-v0_3", "gemma-2-2b-it")]
+
+
+def lesson_08():
+    base, chat = stats("llama-2-7b"), stats("llama-2-7b-chat")
+    return [f"| eval loss before → after | {losses(base)} | {losses(chat)} |",
+            f"| last training loss | {base['final_loss']:.2f} | {chat['final_loss']:.2f} |",
+            f"| tokens seen in 8 steps | {base['tokens_seen']:,} | {chat['tokens_seen']:,} |"]
+
+
+def lesson_10():
+    run = "llama-3_1-8b-instruct"
+    base, tuned = (newest(f"eval_{run}-{side}_", "heldout") for side in ("base", "finetuned"))
+    lines = [f"| held-out loss (perplexity), {base['n']} conversations | {base['loss']:.2f} ({base['perplexity']:.0f})"
+             f" | {tuned['loss']:.2f} ({tuned['perplexity']:.0f}) | | |"]
+    for benchmark, title in (("pubmedqa", "PubMedQA"), ("medqa", "MedQA"), ("medmcqa", "MedMCQA")):
+        b, t = (newest(f"eval_{run}-{side}_", benchmark) for side in ("base", "finetuned"))
+        lines.append(f"| {title}, n = {b['n']} | {b['accuracy']:.3f} | {t['accuracy']:.3f} |")
+    return lines
+
+
+LESSONS = {"04_finetune_llama.md": lesson_04, "05_finetune_mistral.md": lesson_05,
+           "06_finetune_gemma.md": lesson_06, "07_compare_runs.md": lesson_07,
+           "08_doctor_patient_dialogues.md": lesson_08, "10_evaluation.md": lesson_10}
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_the_lesson_quotes_the_figures_its_notebook_wrote(lesson):
+    text = (REPO / "lessons" / lesson).read_text(encoding="utf-8")
+    missing = [line for line in LESSONS[lesson]() if line not in text]
+    assert not missing, f"lessons/{lesson} does not say what the notebook run wrote:\n" + "\n".join(missing)
