@@ -42,17 +42,23 @@ def lesson_04():
     return [f"**{losses(s, ' to ')}**", f"the last training loss was {s['final_loss']:.2f}"]
 
 
+def run_table(runs, tokens_label="tokens seen"):
+    """The rows of a lesson's run table: one column per run, in order."""
+    def row(label, cells):
+        return f"| {label} | " + " | ".join(cells) + " |"
+
+    return [row("eval loss before → after", [losses(s) for s in runs]),
+            row("last training loss", [f"{s['final_loss']:.2f}" for s in runs]),
+            row(tokens_label, [f"{s['tokens_seen']:,}" for s in runs])]
+
+
 def lesson_05():
-    llama, mistral = stats("llama-3_1-8b-instruct"), stats("mistral-7b-instruct-v0_3")
-    return [f"| eval loss before → after | {losses(llama)} | {losses(mistral)} |",
-            f"| last training loss | {llama['final_loss']:.2f} | {mistral['final_loss']:.2f} |",
-            f"| tokens seen | {llama['tokens_seen']:,} | {mistral['tokens_seen']:,} |"]
+    return run_table([stats("llama-3_1-8b-instruct"), stats("mistral-7b-instruct-v0_3")])
 
 
 def lesson_06():
     gemma = stats("gemma-2-2b-it")
-    return [f"| eval loss before → after | {losses(gemma)} |", f"| last training loss | {gemma['final_loss']:.2f} |",
-            f"| tokens seen | {gemma['tokens_seen']:,} |", f"| precision | {gemma['config']['precision_used']} |"]
+    return run_table([gemma]) + [f"| precision | {gemma['config']['precision_used']} |"]
 
 
 def lesson_07():
@@ -60,10 +66,7 @@ def lesson_07():
 
 
 def lesson_08():
-    base, chat = stats("llama-2-7b"), stats("llama-2-7b-chat")
-    return [f"| eval loss before → after | {losses(base)} | {losses(chat)} |",
-            f"| last training loss | {base['final_loss']:.2f} | {chat['final_loss']:.2f} |",
-            f"| tokens seen in 8 steps | {base['tokens_seen']:,} | {chat['tokens_seen']:,} |"]
+    return run_table([stats("llama-2-7b"), stats("llama-2-7b-chat")], "tokens seen in 8 steps")
 
 
 def lesson_10():
