@@ -1,6 +1,6 @@
 """GGUF files for llama.cpp and Ollama, made and read with llama.cpp's own tools, offline.
 
-    files = to_gguf("merged", "gguf/model", ["f16", "q8_0"])   # llama.cpp's converter, then its quantizer
+    files = to_gguf("merged", "gguf/model", ["f16", "q8_0"], "llama-3")  # converter, then quantizer
     llm = open_gguf(files[0])                                  # the llama-cpp-python binding
     ids = prompt_ids(llm, messages)                            # the GGUF's own chat template, tokenized
 
@@ -17,8 +17,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-# Ours -> llama.cpp's file types (llama.h: enum llama_ftype). f16 and bf16 come from the converter.
-QUANTIZE_FTYPES = {"q8_0": 7, "q4_k_m": 15, "q5_k_m": 17}
+# Ours -> llama.cpp's file types (llama.h: enum llama_ftype). The converter writes f16 or bf16 itself;
+# the other one of the two, when both are asked for, is re-typed by the quantizer.
+QUANTIZE_FTYPES = {"q8_0": 7, "q4_k_m": 15, "q5_k_m": 17, "f16": 1, "bf16": 32}
 CONVERTER_OUTTYPES = ("f16", "bf16")
 RUNNER = Path(__file__).with_name("gguf_convert.py")
 
@@ -76,8 +77,8 @@ def to_gguf(merged_folder, stem, methods, template, pre_tokenizer=None):
     """GGUF files `stem`.METHOD.gguf for each method; returns their paths, in the order asked.
 
     merged_folder: a 16-bit Hugging Face model (save_merged); template: medlearn's format name, stored
-    in the file. pre_tokenizer: llama.cpp's name for the
-    BPE pre-tokenizer when the converter cannot recognise the tokenizer itself (medlearn's tiny models).
+    in the file. pre_tokenizer: llama.cpp's name for the BPE pre-tokenizer when the converter cannot
+    recognise the tokenizer itself (medlearn's tiny models).
     """
     require_llama_cpp()
     stem = Path(stem)
@@ -126,15 +127,16 @@ def quantize(source, target, method):
     return Path(target)
 
 
-def open_gguf(path, n_ctx=2048):
-    """The GGUF loaded by llama.cpp (llama_cpp.Llama), quietly, with the logits of every position."""
+def open_gguf(path, n_ctx=2048, logits_all=False):
+    """The GGUF loaded by llama.cpp (llama_cpp.Llama), quietly. logits_all=True keeps the logits of every
+    position (n_ctx x vocabulary floats: for comparisons on small models, not for chat)."""
     require_llama_cpp()
     from llama_cpp import Llama
 
     if not Path(path).is_file():
         raise FileNotFoundError(f"No GGUF file at {path}. `medlearn export --model ADAPTER --gguf q8_0` "
                                 "writes one next to the adapter (gguf/).")
-    return Llama(str(path), n_ctx=n_ctx, verbose=False, logits_all=True)
+    return Llama(str(path), n_ctx=n_ctx, verbose=False, logits_all=logits_all)
 
 
 def chat_template(llm):

@@ -42,7 +42,7 @@ def exported(request, tmp_path_factory):
     result = adapters.export_gguf(run.model, run.tokenizer, root / "gguf", run.choice, ["f16", "q8_0"],
                                   merged=root / "merged")
     files = dict(zip(["f16", "q8_0"], result["gguf"]))
-    llms = {method: gguf.open_gguf(path, n_ctx=512) for method, path in files.items()}
+    llms = {method: gguf.open_gguf(path, n_ctx=512, logits_all=True) for method, path in files.items()}
     yield run, root / "merged", files, llms, result["modelfile"]
     for llm in llms.values():
         llm.close()
