@@ -88,3 +88,27 @@ def test_a_second_run_calls_no_pip(resolved, monkeypatch, capsys):
     monkeypatch.setattr(install.subprocess, "run", lambda *args, **kw: pytest.fail(f"subprocess: {args}"))
     install.install_colab()
     assert "nothing to do, pip not called" in capsys.readouterr().out
+
+
+def test_the_vendor_references_install_on_colab_without_moving_its_packages():
+    """Notebook 03 installs the vendors' encoders with --no-deps on Colab: everything they require must
+    already be in Colab's published package list (or be one of them), at a version they accept."""
+    import importlib.metadata as metadata
+
+    from packaging.requirements import Requirement
+
+    from medlearn.templates.vendor_files import VENDOR_PACKAGES, vendor_pins
+
+    colab = {install.canonical(name): version for name, version in harness.read_freeze().items()}
+    pins = dict(pin.split("==") for pin in vendor_pins())
+    assert {install.canonical(name) for name in pins} == {install.canonical(name) for name in VENDOR_PACKAGES}
+    problems = []
+    for name in pins:
+        for text in metadata.requires(name) or []:
+            needed = Requirement(text)
+            if needed.marker and not needed.marker.evaluate({"extra": ""}):
+                continue
+            have = colab.get(install.canonical(needed.name)) or pins.get(needed.name)
+            if have is None or not needed.specifier.contains(have, prereleases=True):
+                problems.append(f"{name} needs {needed} (Colab has {have})")
+    assert not problems, problems

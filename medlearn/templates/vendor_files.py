@@ -105,6 +105,34 @@ def _unpack(archive, target):
         shutil.rmtree(partial, ignore_errors=True)
 
 
+# The references notebook 03 checks the formats against, as pinned in requirements.txt's test section.
+# Colab has every package they need (pydantic, jsonschema, tiktoken, rich, ...), so they install with
+# --no-deps and move nothing of Colab's (tests/test_colab_install.py holds that to Colab's package list).
+VENDOR_PACKAGES = ("llama-models", "mistral-common", "gguf", "pycountry", "pydantic-extra-types")
+
+
+def vendor_pins(requirements=None):
+    """The requirements.txt lines of VENDOR_PACKAGES ("name==version")."""
+    path = requirements or Path(__file__).resolve().parents[2] / "requirements.txt"
+    lines = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
+    return [line for line in lines if line.split("==")[0].lower() in VENDOR_PACKAGES]
+
+
+def install_vendor_references():
+    """On Colab (which lacks them): pip-install the vendors' encoders and fetch llama.cpp's files."""
+    import importlib.util
+
+    modules = {"llama-models": "llama_models", "mistral-common": "mistral_common", "gguf": "gguf",
+               "pycountry": "pycountry", "pydantic-extra-types": "pydantic_extra_types"}
+    missing = [pin for pin in vendor_pins() if importlib.util.find_spec(modules[pin.split("==")[0]]) is None]
+    if missing:
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", *missing], check=True)
+        import importlib
+
+        importlib.invalidate_caches()
+    return fetch_llama_cpp_files()
+
+
 def llama_cpp_vocab_cases():
     """llama.cpp's own test strings for the Llama-2 vocabulary with the ids it expects for each."""
     inputs = llama_cpp_file("models/ggml-vocab-llama-spm.gguf.inp").read_text(encoding="utf-8")
