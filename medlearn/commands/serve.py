@@ -9,6 +9,8 @@ def configure(parser):
     parser.add_argument("--share", action="store_true",
                         help="also make a public gradio.live link: anyone who has it can use your model")
     parser.add_argument("--guard", action="store_true", help="start with the on-topic switch on")
+    parser.add_argument("--page", choices=["chat", "symptoms"], default="chat",
+                        help="chat: the chat page; symptoms: the symptom-checker form (notebook 09's model)")
     parser.add_argument("--max-new-tokens", type=int, default=256)
     parser.add_argument("--max-length", type=int, default=2048, help="context budget in tokens")
     parser.add_argument("--no-4bit", action="store_true", help="load the model in 16-bit instead of 4-bit")
@@ -28,8 +30,13 @@ def run(args):
     print(f"medlearn serve: {describe_what_runs(args.model)}", flush=True)
     check_port(args.host or "127.0.0.1", args.port)  # before minutes of loading, not after
     model, tokenizer, choice = load_chat_model(args.model, args.max_length, load_in_4bit=not args.no_4bit)
-    guard = default_guard(sample=not on_gpu())
-    app = build_app(model, tokenizer, choice, guard, guard_on=args.guard,
-                    max_new_tokens=args.max_new_tokens, max_context=args.max_length)
+    if args.page == "symptoms":
+        from ..symptoms import build_symptom_app
+
+        app = build_symptom_app(model, tokenizer, choice, args.max_new_tokens, args.max_length)
+    else:
+        guard = default_guard(sample=not on_gpu())
+        app = build_app(model, tokenizer, choice, guard, guard_on=args.guard,
+                        max_new_tokens=args.max_new_tokens, max_context=args.max_length)
     launch(app, args.port, args.share, args.host, block=True)
     return 0
