@@ -1,7 +1,9 @@
 """Padding waste of the course's default batching, against plain random batches.
 
-Lengths follow real medical QA: a short question plus an answer from ~20 to several thousand
-tokens (log-normal, long right tail), cut at max_seq_length. For each batching we report the
+The lengths are synthetic, an assumption and not measured data: a prompt of 15-80 tokens plus an
+answer drawn from a log-normal distribution (median 180 tokens, sigma 1.0, clipped to 20-6000), cut at
+max_seq_length. A long right tail is what makes random batches wasteful; the real tail of a dataset is
+`medlearn data --stats` material. For each batching we report the
 share of processed tokens that are padding. The sampler is transformers' own LengthGroupedSampler
 logic (`get_length_grouped_indices`), which `train_sampling_strategy="group_by_length"` uses.
 
@@ -14,7 +16,7 @@ import torch
 from transformers.trainer_pt_utils import get_length_grouped_indices
 
 
-def medical_qa_lengths(rows, max_seq_length, seed):
+def synthetic_lengths(rows, max_seq_length, seed):
     rng = np.random.default_rng(seed)
     prompts = rng.integers(15, 80, rows)  # template + question
     answers = np.clip(rng.lognormal(mean=np.log(180), sigma=1.0, size=rows), 20, 6000).astype(int)
@@ -36,8 +38,8 @@ def main():
     parser.add_argument("--max-seq-length", type=int, default=2048)
     parser.add_argument("--seed", type=int, default=3407)
     args = parser.parse_args()
-    lengths = medical_qa_lengths(args.rows, args.max_seq_length, args.seed)
-    print(f"{args.rows} rows, lengths: median {int(np.median(lengths))}, p90 {int(np.percentile(lengths, 90))}, "
+    lengths = synthetic_lengths(args.rows, args.max_seq_length, args.seed)
+    print(f"{args.rows} synthetic rows (log-normal answers, not measured), lengths: median {int(np.median(lengths))}, p90 {int(np.percentile(lengths, 90))}, "
           f"max {max(lengths)} tokens (max_seq_length {args.max_seq_length})")
     print(f"{'batch':>5} {'random batches':>15} {'group_by_length':>16} {'ratio':>6}")
     for batch_size in (2, 4, 8):
