@@ -96,9 +96,30 @@ def lesson_10():
     return lines
 
 
-LESSONS = {"04_finetune_llama.md": lesson_04, "05_finetune_mistral.md": lesson_05,
+def trained_of_total(template):
+    """(answer tokens, all tokens) of notebook 03's sample conversation on the family's tiny tokenizer."""
+    from medlearn.templates import SAMPLE_CONVERSATION, describe_tokens, tiny_tokenizer
+
+    tokens = describe_tokens(tiny_tokenizer(template), SAMPLE_CONVERSATION, template)
+    return sum(token["trained"] for token in tokens), len(tokens)
+
+
+def lesson_03():
+    counts = {name: "{} of {}".format(*trained_of_total(name)) for name in ("llama-3", "llama-2", "mistral", "gemma")}
+    return [f"**{counts['llama-3']}**; Llama-2 {counts['llama-2']} and Mistral {counts['mistral']}",
+            f"Gemma {counts['gemma']}"]
+
+
+def lesson_11():
+    folder = REPO / "outputs" / "use_your_model" / "gguf"
+    sizes = {method: (folder / f"gguf.{method.upper()}.gguf").stat().st_size / 1e6 for method in ("q4_k_m", "q8_0", "f16")}
+    return [", ".join(f"{method} {size:.2f} MB" for method, size in sizes.items()) + "."]
+
+
+LESSONS = {"03_prompt_templates.md": lesson_03, "04_finetune_llama.md": lesson_04, "05_finetune_mistral.md": lesson_05,
            "06_finetune_gemma.md": lesson_06, "07_compare_runs.md": lesson_07,
-           "08_doctor_patient_dialogues.md": lesson_08, "10_evaluation.md": lesson_10}
+           "08_doctor_patient_dialogues.md": lesson_08, "10_evaluation.md": lesson_10,
+           "11_use_your_model.md": lesson_11}
 
 
 @pytest.mark.parametrize("lesson", LESSONS)

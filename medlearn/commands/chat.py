@@ -18,7 +18,8 @@ def configure(parser):
 
 
 def build_chat(args):
-    """A Chat for the command-line options (shared with `medlearn serve`)."""
+    """(chat, what it is in words) for the command-line options: a Chat on a model or adapter, or a
+    GgufChat on a GGUF file (--gguf)."""
     from ..guard import default_guard, describe_guard
     from ..inference import SYSTEM_PROMPT, Chat, load_chat_model
     from ..notebook import on_gpu
