@@ -18,8 +18,12 @@ def pins():
 
 
 def test_every_pin_is_what_is_installed():
+    from medlearn.gguf import missing_llama_cpp
+
     for requirement in pins():
         name, version = requirement.split("==")
+        if name == "llama-cpp-python" and missing_llama_cpp():
+            continue  # built from source: without a compiler it is absent, and the GGUF tests say so
         installed = importlib.metadata.version(name).split("+")[0]
         assert installed == version, f"{name}: pinned {version}, installed {installed}"
 
