@@ -111,6 +111,10 @@ def lesson_03():
 
 
 def lesson_11():
+    from medlearn.gguf import missing_llama_cpp
+
+    if missing_llama_cpp():
+        pytest.skip(missing_llama_cpp())
     folder = REPO / "outputs" / "use_your_model" / "gguf"
     sizes = {method: (folder / f"gguf.{method.upper()}.gguf").stat().st_size / 1e6 for method in ("q4_k_m", "q8_0", "f16")}
     return [", ".join(f"{method} {size:.2f} MB" for method, size in sizes.items()) + "."]
