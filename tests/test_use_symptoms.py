@@ -1,7 +1,7 @@
 """The symptom-checker page: the form's checks, the request it builds, and the page in a real Chromium."""
 import pytest
 from conftest import train_tiny_adapter
-from test_use_webapp import free_port, launch_chromium, wait_for_page
+from test_use_webapp import launch_chromium, serving
 
 from medlearn import symptoms
 from medlearn.inference import DISCLAIMER, DISCLAIMER_BLOCK
@@ -40,25 +40,10 @@ def test_a_bad_form_is_answered_without_the_model():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import os
-    import subprocess
-    import sys
-
     root = tmp_path_factory.mktemp("symptom_run")
     run = train_tiny_adapter(root, "symptoms", max_steps=2, model="tiny-openchat")
-    port = free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
-    process = subprocess.Popen([sys.executable, "-m", "medlearn", "serve", "--model", str(run.adapter_dir),
-                                "--page", "symptoms", "--port", str(port), "--max-new-tokens", "8",
-                                "--max-length", "512"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=root)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        wait_for_page(url, process)
+    with serving(run.adapter_dir, root, "--page", "symptoms") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_the_page_puts_the_emergency_notice_first_and_the_disclaimer_last(server):

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,13 +44,14 @@ def wait_for_page(url, server, seconds=120):
     raise AssertionError(f"{url} did not answer within {seconds} s")
 
 
-@pytest.fixture
-def server(run, tmp_path):
+@contextmanager
+def serving(adapter_dir, cwd, *options):
+    """`medlearn serve` on a free port of 127.0.0.1 for the adapter; yields the page's URL, then stops it."""
     port = free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
-    process = subprocess.Popen([sys.executable, "-m", "medlearn", "serve", "--model", str(run.adapter_dir),
-                                "--port", str(port), "--max-new-tokens", "8", "--max-length", "512"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path)
+    process = subprocess.Popen([sys.executable, "-m", "medlearn", "serve", "--model", str(adapter_dir),
+                                "--port", str(port), "--max-new-tokens", "8", "--max-length", "512", *options],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=cwd)
     try:
         url = f"http://127.0.0.1:{port}/"
         wait_for_page(url, process)
@@ -57,6 +59,12 @@ def server(run, tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture
+def server(run, tmp_path):
+    with serving(run.adapter_dir, tmp_path) as url:
+        yield url
 
 
 def launch_chromium(playwright):
