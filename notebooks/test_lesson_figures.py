@@ -82,7 +82,17 @@ def lesson_07():
 
 
 def lesson_08():
-    return run_table([stats("llama-2-7b"), stats("llama-2-7b-chat")], "tokens seen in 8 steps")
+    from medlearn.data import prepare_dataset
+
+    data = prepare_dataset(["medical-dialogue", "chatdoctor"], sample=True)
+    dialogue, chatdoctor = (data.reports[name] for name in ("medical-dialogue", "chatdoctor"))
+    after = newest("eval_llama-2-7b-chat-finetuned_", "offtopic")
+    return run_table([stats("llama-2-7b"), stats("llama-2-7b-chat")], "tokens seen in 8 steps") + [
+        f"Cleaning kept {dialogue.rows_kept} of {dialogue.rows_read} rows of the first sample and "
+        f"{chatdoctor.rows_kept} of {chatdoctor.rows_read} of the second",
+        f"giving {len(data.train)} training rows and {len(data.eval)} eval rows",
+        f"declined {after['declined_non_medical']:.0%} of {after['n_non_medical']} non-medical questions and "
+        f"answered {after['answered_medical']:.0%} of {after['n_medical']} medical ones"]
 
 
 def lesson_10():
