@@ -23,6 +23,15 @@ def split_sizes():
     return len(data.train), len(data.eval)
 
 
+def general_chat_rows():
+    """The FineTome rows notebook 04 mixes into its step-by-step run (GENERAL_SHARE = 0.2)."""
+    from medlearn.data import mix_in, prepare_dataset
+
+    medical = prepare_dataset(["wikidoc", "medquad"], sample=True).train
+    mixed = mix_in(medical, prepare_dataset(["finetome"], sample=True).train, share=0.2)
+    return [source for source in mixed["source"] if source == "finetome"]
+
+
 def newest(prefix, run):
     """The newest artifacts/{prefix}{run}.json, or its rerun {prefix}{run}-N.json."""
     pattern = re.compile(re.escape(prefix + run) + r"(-\d+)?\.json$")
@@ -46,10 +55,18 @@ def compare_row(run):
 
 
 def lesson_04():
+    import pandas as pd
+
     s = stats("llama-3_1-8b-instruct")
     train, held_out = split_sizes()
+    mix_table = pd.read_csv(ARTIFACTS / "general_chat_mix.csv", index_col=0)  # notebook 04, section 5
+    base, medical, mixed = (mix_table.iloc[row, 1] for row in range(3))
+    rows_mixed = train + len(general_chat_rows())
     return [f"**{losses(s, ' to ')}**", f"the last training loss was {s['final_loss']:.2f}",
-            f"{train} training rows, {held_out} eval rows, 12 steps"]
+            f"{train} training rows, {held_out} eval rows, 12 steps",
+            f"{rows_mixed} rows ({train} medical, {rows_mixed - train} FineTome)",
+            f"by {base - mixed:.2f}, against {base - medical:.2f} for the medical-only one"] + [
+        f"| {name} | {row.iloc[0]:.3f} | {row.iloc[1]:.3f} |" for name, row in mix_table.iterrows()]
 
 
 def run_table(runs, tokens_label="tokens seen"):

@@ -7,7 +7,7 @@ import sys
 import pandas as pd
 import pytest
 
-from medlearn.data import (RESTRICTED, SOURCES, RestrictedDatasetError, clean, load_file,
+from medlearn.data import (RESTRICTED, SOURCES, RestrictedDatasetError, clean, load_file, mix_in,
                            load_labelled_questions, load_source, mix, normalize_text,
                            prepare_dataset, split_train_eval)
 from medlearn.data.loaders import conversation_features
@@ -151,6 +151,22 @@ def test_mix_by_counts_and_weights_keeps_source():
     assert mix(both, counts={"wikidoc": 10, "medquad": 5}, seed=1)["messages"] == counted["messages"]
     with pytest.raises(ValueError, match="at most 36"):
         mix(both, counts={"medquad": 100})
+
+
+def test_mix_in_keeps_every_training_row_and_adds_the_share():
+    medquad, _ = clean(load_source("medquad", sample=True))
+    finetome, _ = clean(load_source("finetome", sample=True))
+    mixed = mix_in(medquad, finetome, share=0.2)
+    sources = pd.Series(mixed["source"]).value_counts().to_dict()
+    assert sources["medquad"] == len(medquad)  # nothing of the medical side is dropped
+    assert sources["finetome"] == round(0.2 * len(medquad) / 0.8)
+    assert sorted(map(str, medquad["messages"])) == sorted(str(m) for m, s in zip(mixed["messages"], mixed["source"])
+                                                           if s == "medquad")
+    assert mix_in(medquad, finetome, share=0) is medquad
+    with pytest.raises(ValueError, match=r"needs \d+ extra rows, but `extra` has 19"):
+        mix_in(medquad, finetome, share=0.5)
+    with pytest.raises(ValueError, match="share is the fraction"):
+        mix_in(medquad, finetome, share=1)
 
 
 def test_prepare_dataset_reports_each_source_and_refuses_unanswered_questions():

@@ -12,7 +12,7 @@ all counted), split (leak-free split), mix (mixing, prepare_dataset), tables (a 
 from .clean import RULE_NAMES, CleanReport, clean, clean_text, normalize_text
 from .leaks import benchmark_index
 from .loaders import load_file, load_labelled_questions, load_source
-from .mix import PreparedData, data_stats_of, mix, prepare_dataset
+from .mix import PreparedData, data_stats_of, mix, mix_in, prepare_dataset
 from .rules import RULES
 from .sources import RESTRICTED, SOURCES, RestrictedDatasetError, get_source
 from .split import split_labelled_questions, split_train_eval
@@ -21,5 +21,5 @@ from .tables import to_qa_table
 __all__ = ["SOURCES", "RESTRICTED", "RestrictedDatasetError", "get_source", "load_source",
            "load_file", "load_labelled_questions", "clean", "clean_text", "normalize_text",
            "CleanReport", "RULES", "RULE_NAMES", "benchmark_index", "split_train_eval",
-           "split_labelled_questions", "mix", "prepare_dataset", "PreparedData", "data_stats_of",
+           "split_labelled_questions", "mix", "mix_in", "prepare_dataset", "PreparedData", "data_stats_of",
            "to_qa_table"]

@@ -51,6 +51,26 @@ def mix(datasets_by_name, weights=None, counts=None, seed=3407, total=None):
     return concatenate_datasets(parts).shuffle(seed=seed).flatten_indices()
 
 
+def mix_in(train_dataset, extra, share, seed=3407):
+    """All rows of `train_dataset` plus rows of `extra` that make up `share` of the result, shuffled.
+
+    Rehearsal (general chat kept in a medical run) adds rows without taking any away, which
+    mix(weights=...) would do when one side is short. share=0 returns `train_dataset` unchanged.
+    """
+    if not 0 <= share < 1:
+        raise ValueError(f"share is the fraction of the mix that comes from `extra`, from 0 up to but not "
+                         f"including 1 (e.g. 0.2); got {share!r}.")
+    if share == 0:
+        return train_dataset
+    wanted = max(1, round(share * len(train_dataset) / (1 - share)))  # n / (train + n) = share
+    if wanted > len(extra):
+        most = len(extra) / (len(extra) + len(train_dataset))
+        raise ValueError(f"share={share} of {len(train_dataset)} training rows needs {wanted} extra rows, but "
+                         f"`extra` has {len(extra)}; use share <= {most:.2f} or more extra rows.")
+    return mix({"train": train_dataset, "extra": extra}, counts={"train": len(train_dataset), "extra": wanted},
+               seed=seed)
+
+
 def _counts_from_weights(weights, sizes, total):
     unknown = set(weights) - set(sizes)
     if unknown or any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
