@@ -2,7 +2,8 @@
 
 pytest collects this file after the notebooks in this folder (`make test`: `pytest --nbval-lax tests
 notebooks`), so it reads the artifacts of the notebook run that came before it. Each lesson line below is
-rebuilt from an artifact and must appear in the lesson word for word: rerun a notebook with other knobs
+rebuilt from an artifact (or from the shipped samples, registry and installed versions the notebook
+prints) and must appear in the lesson word for word: rerun a notebook with other knobs
 and the lesson that quotes it fails until it is updated. Timings are never quoted (they vary by machine).
 """
 import json
@@ -112,6 +113,25 @@ def lesson_08():
         f"answered {after['answered_medical']:.0%} of {after['n_medical']} medical ones"]
 
 
+def lesson_09():
+    import pandas as pd
+
+    from medlearn.data import prepare_dataset
+
+    weights = {"medtuned": 0.75, "finetome": 0.25}  # notebook 09's MIX_WEIGHTS
+    data = prepare_dataset(list(weights), sample=True, weights=weights)
+    drawn = pd.Series(list(data.train["source"]) + list(data.eval["source"])).value_counts()
+    trained = pd.Series(list(data.train["source"])).value_counts()
+    s = stats("starling-lm-7b-alpha")
+    return [f"`medtuned` kept {data.reports['medtuned'].rows_kept} rows after cleaning",
+            f"drew {drawn['medtuned']} of `medtuned` and {drawn['finetome']} of `finetome`",
+            f"{len(data.train)} training rows ({trained['medtuned']} medtuned, {trained['finetome']} finetome) and "
+            f"{len(data.eval)} eval rows",
+            f"| eval loss before → after | {losses(s)} |", f"| last training loss | {s['final_loss']:.3f} |",
+            f"| training rows (medtuned / finetome) | {trained['medtuned']} / {trained['finetome']} |",
+            f"(down {s['eval_loss_before'] - s['eval_loss_after']:.2f})"]
+
+
 def lesson_10():
     run = "llama-3_1-8b-instruct"
     base, tuned = (newest(f"eval_{run}-{side}_", "heldout") for side in ("base", "finetuned"))
@@ -131,6 +151,40 @@ def trained_of_total(template):
     return sum(token["trained"] for token in tokens), len(tokens)
 
 
+def lesson_01():
+    from importlib.metadata import version
+
+    from medlearn.registry import registry_rows
+
+    models = {row["name"]: row for row in registry_rows()}
+    gemmas = [name for name, row in models.items() if row["family"] == "gemma"]
+    fp16 = {name: f"{row['params_b'] * 2:.1f} GB" for name, row in models.items()}  # notebook 01's weights table
+    numbers = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 10: "ten", 11: "eleven", 12: "twelve"}
+    return [f"gave me {numbers[len(models)]} models", f"{numbers[len(gemmas)]} Gemmas",
+            f"Llama-3.1-8B needs {fp16['llama-3.1-8b-instruct']}, Gemma-2-9B {fp16['gemma-2-9b-it']}, "
+            f"Mistral-7B {fp16['mistral-7b-instruct-v0.3']}",
+            f"{models['llama-3.1-8b-instruct']['params_b'] * 0.5:.1f} GB for Llama-3.1-8B",
+            f"torch {version('torch').split('+')[0]} (CPU), unsloth {version('unsloth')}, transformers "
+            f"{version('transformers')}, trl {version('trl')} and peft {version('peft')}"]
+
+
+def lesson_02():
+    from medlearn.data import clean, load_source, mix, prepare_dataset
+
+    names = ["wikidoc", "wikidoc-patient", "medquad", "medical-dialogue", "chatdoctor", "ai-medical-chatbot",
+             "medtuned", "finetome", "medical-questions", "wiki-medical-terms"]
+    read = {name: len(load_source(name, sample=True)) for name in names}
+    cleaned = {name: clean(load_source(name, sample=True)) for name in
+               ("wikidoc", "medquad", "chatdoctor", "ai-medical-chatbot", "medtuned", "finetome")}
+    both = mix({name: cleaned[name][0] for name in ("wikidoc", "medquad")}, weights={"wikidoc": 1, "medquad": 1})
+    train, held_out = split_sizes()
+    return [", ".join(f"{name} {count}" for name, count in read.items()) + "."] + [
+        f"| {name} | {report.rows_read} | {report.rows_kept} |" for name, (_, report) in cleaned.items()] + [
+        f"gave {len(both)} rows, {len(both) // 2} of each",
+        f"takes everything ({train + held_out} rows) and splits them {train} train / {held_out} eval",
+        f"dropped {cleaned['medtuned'][1].dropped['benchmark_question']} row(s)"]
+
+
 def lesson_03():
     counts = {name: "{} of {}".format(*trained_of_total(name)) for name in ("llama-3", "llama-2", "mistral", "gemma")}
     return [f"**{counts['llama-3']}**; Llama-2 {counts['llama-2']} and Mistral {counts['mistral']}",
@@ -147,9 +201,11 @@ def lesson_11():
     return [", ".join(f"{method} {size:.2f} MB" for method, size in sizes.items()) + "."]
 
 
-LESSONS = {"03_prompt_templates.md": lesson_03, "04_finetune_llama.md": lesson_04, "05_finetune_mistral.md": lesson_05,
+LESSONS = {"01_setup_and_gpu_check.md": lesson_01, "02_medical_datasets.md": lesson_02,
+           "03_prompt_templates.md": lesson_03, "04_finetune_llama.md": lesson_04, "05_finetune_mistral.md": lesson_05,
            "06_finetune_gemma.md": lesson_06, "07_compare_runs.md": lesson_07,
-           "08_doctor_patient_dialogues.md": lesson_08, "10_evaluation.md": lesson_10,
+           "08_doctor_patient_dialogues.md": lesson_08, "09_biomedical_instructions.md": lesson_09,
+           "10_evaluation.md": lesson_10,
            "11_use_your_model.md": lesson_11}
 
 
