@@ -10,7 +10,7 @@ import pandas as pd
 
 DEMO_SOURCES = ("wikidoc", "medquad")
 DEMO_MODELS = ("tiny-llama-3", "tiny-mistral", "tiny-gemma")
-# Tiny randomly initialised models need a high learning rate to show learning in a few dozen steps.
+# Tiny models, only briefly warmed up on text, need a high learning rate to show learning in a few dozen steps.
 TINY_KNOBS = dict(max_steps=40, per_device_train_batch_size=4, gradient_accumulation_steps=1,
                   learning_rate=3e-3, warmup_steps=2, max_seq_length=512, eval_steps=10,
                   save_steps=20, optim="adamw_8bit")

@@ -80,6 +80,8 @@ def committed_state_problems(nb):
                             "call it unrun and fail")
         if not checked and cell.execution_count is not None:
             problems.append(f"cell {index} has an execution count (commit notebooks stripped)")
+        if "execution" in cell.metadata:
+            problems.append(f"cell {index} keeps the timestamps of a run in metadata.execution (strip them)")
     return problems
 
 
