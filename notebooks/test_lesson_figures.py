@@ -93,10 +93,31 @@ def lesson_06():
                                  f"{train} training rows and {held_out} eval rows"]
 
 
+def newest_loss_csv(run):
+    """The newest artifacts/{run}_loss.csv, or its rerun {run}-N_loss.csv, as a table."""
+    import pandas as pd
+
+    pattern = re.compile(re.escape(run) + r"(-\d+)?_loss\.csv$")
+    found = [path for path in ARTIFACTS.glob(f"{run}*_loss.csv") if pattern.fullmatch(path.name)]
+    assert found, f"no artifacts/{run}_loss.csv: the notebook that writes it did not run"
+    return pd.read_csv(max(found, key=lambda path: path.stat().st_mtime))
+
+
 def lesson_07():
+    from medlearn.plots import SMOOTHING
+
+    runs = ("llama-3_1-8b-instruct", "mistral-7b-instruct-v0_3", "gemma-2-2b-it")
     train, held_out = split_sizes()
-    return [compare_row(run) for run in ("llama-3_1-8b-instruct", "mistral-7b-instruct-v0_3", "gemma-2-2b-it")] + [
-        f"same {train} training and {held_out} eval rows"]
+    gemma = newest_loss_csv("gemma-2-2b-it").dropna(subset=["loss"])["loss"].head(8)
+    smoothed = gemma.ewm(alpha=1 - SMOOTHING).mean()  # as medlearn.plots draws it
+    tokens = [stats(run)["tokens_seen"] for run in runs]
+    return [compare_row(run) for run in runs] + [
+        f"same {train} training and {held_out} eval rows",
+        "the raw losses of steps 1-8 were " + ", ".join(f"{loss:.2f}" for loss in gemma),
+        "the smoothed values went " + ", ".join(f"{loss:.2f}" for loss in smoothed),
+        f"Step 3 went *up* by {gemma.iloc[2] - gemma.iloc[1]:.2f}, the smoothed line by "
+        f"{smoothed.iloc[2] - smoothed.iloc[1]:.2f}",
+        f"({tokens[0]:,} against {tokens[1]:,} for Mistral and {tokens[2]:,} for Gemma)"]
 
 
 def lesson_08():
