@@ -33,6 +33,21 @@ def general_chat_rows():
     return [source for source in mixed["source"] if source == "finetome"]
 
 
+def newest_run_folder(run):
+    """outputs/{run}, or its newest rerun outputs/{run}-N."""
+    pattern = re.compile(re.escape(run) + r"(-\d+)?$")
+    found = [path for path in (REPO / "outputs").glob(f"{run}*") if pattern.fullmatch(path.name)]
+    assert found, f"no outputs/{run}: the notebook that trains it did not run"
+    return max(found, key=lambda path: path.stat().st_mtime)
+
+
+def adapter_parameters(path):
+    from safetensors import safe_open
+
+    with safe_open(str(path), "pt") as tensors:
+        return sum(tensors.get_tensor(name).numel() for name in tensors.keys())
+
+
 def newest(prefix, run):
     """The newest artifacts/{prefix}{run}.json, or its rerun {prefix}{run}-N.json."""
     pattern = re.compile(re.escape(prefix + run) + r"(-\d+)?\.json$")
@@ -63,10 +78,13 @@ def lesson_04():
     mix_table = pd.read_csv(ARTIFACTS / "general_chat_mix.csv", index_col=0)  # notebook 04, section 5
     base, medical, mixed = (mix_table.iloc[row, 1] for row in range(3))
     rows_mixed = train + len(general_chat_rows())
+    adapter = newest_run_folder("llama-3_1-8b-instruct") / "adapter" / "adapter_model.safetensors"
     return [f"**{losses(s, ' to ')}**", f"the last training loss was {s['final_loss']:.2f}",
             f"{train} training rows, {held_out} eval rows, 12 steps",
             f"{rows_mixed} rows ({train} medical, {rows_mixed - train} FineTome)",
-            f"by {base - mixed:.2f}, against {base - medical:.2f} for the medical-only one"] + [
+            f"by {base - mixed:.2f}, against {base - medical:.2f} for the medical-only one",
+            "The tiny model has {:,} trainable adapter parameters".format(adapter_parameters(adapter)),
+            f"its adapter file is {adapter.stat().st_size / 1000:.0f} kB"] + [
         f"| {name} | {row.iloc[0]:.3f} | {row.iloc[1]:.3f} |" for name, row in mix_table.iterrows()]
 
 
