@@ -38,7 +38,9 @@ def refusal_count(train_rows, share):
     if not 0 < share < 1:
         raise ValueError(f"share is the fraction of refusal rows in the mix, between 0 and 1 "
                          f"(e.g. 0.1); got {share!r}.")
-    return max(1, round(share * train_rows / (1 - share)))
+    from .data.mix import rows_for_share
+
+    return rows_for_share(train_rows, share)
 
 
 def add_refusal_examples(train_dataset, share=0.1, sample=False, path=None, seed=3407, return_report=False):

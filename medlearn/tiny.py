@@ -6,6 +6,7 @@ family's special tokens as single ids, and a model of the family's class warmed 
 same `FastLanguageModel.from_pretrained(path, load_in_4bit=True)` call loads it that loads the real
 model on Colab.
 """
+import contextlib
 import json
 import os
 import shutil
@@ -103,7 +104,8 @@ def _build_atomically(family, recipe, path):
         tokenizer.save_pretrained(workdir)
         if recipe.vocabulary:  # as on the Hub: llama.cpp's converter reads the scores from it
             shutil.copyfile(sentencepiece_model_file(recipe), workdir / "tokenizer.model")
-        build_model(family, recipe, tokenizer).save_pretrained(workdir)
+        with quiet_progress_bars():  # a first build inside a notebook cell prints nothing to stderr
+            build_model(family, recipe, tokenizer).save_pretrained(workdir)
         (workdir / "medlearn_tiny.json").write_text(json.dumps(
             {"family": family, "recipe_version": RECIPE_VERSION, "architecture": recipe.architecture}))
         try:
@@ -113,6 +115,20 @@ def _build_atomically(family, recipe, path):
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
+
+
+@contextlib.contextmanager
+def quiet_progress_bars():
+    """transformers' progress bars off for the block ("Writing model shards" on stderr), then as they were."""
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
 
 
 def remove_abandoned_builds(folder):

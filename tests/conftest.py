@@ -14,6 +14,13 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("MEDLEARN_CACHE", str(REPO / ".cache"))
 
 
+def measured(name, value):
+    """Print a float that a test holds to a tolerance, so `tools/cpu_spread.py --tests` can collect how far
+    it moves between CPU settings (pytest shows it with -s); returns the value."""
+    print(f"MEASURED {name}: {value:.6g}", flush=True)
+    return value
+
+
 def train_tiny_adapter(root, run_name, max_steps=4, model="tiny-llama-3"):
     """A few steps of a tiny model on the MedQuAD sample: a real adapter folder for the 'use' tests."""
     import unsloth  # noqa: F401  (first: it patches transformers)

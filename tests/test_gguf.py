@@ -4,7 +4,7 @@ Per family, a tiny model trained a few steps is exported to f16 and q8_0; llama.
 prompt medlearn gives, continue it as the merged Hugging Face model does, and name its format.
 """
 import pytest
-from conftest import train_tiny_adapter
+from conftest import measured, train_tiny_adapter
 
 from medlearn import adapters, gguf
 
@@ -94,7 +94,10 @@ def test_f16_greedy_continuation_matches_the_merged_model(exported):
     llm.reset()
     llm.eval(greedy)
     got = np.asarray(llm.scores[len(ids) - 1:len(greedy) - 1])
-    assert np.abs(got - expected).max() < F16_LOGIT_TOLERANCE
+    family = run.choice.family
+    measured(f"gguf {family}: f16 logits' largest magnitude", np.abs(expected).max())
+    measured(f"gguf {family}: f16 logits' spread (std)", expected.std())
+    assert measured(f"gguf {family}: f16 max logit error", np.abs(got - expected).max()) < F16_LOGIT_TOLERANCE
     top2 = np.sort(expected, axis=-1)[:, -2:]
     clear = top2[:, 1] - top2[:, 0] > 2 * F16_LOGIT_TOLERANCE
     assert clear.sum() >= 12  # most steps are decided, so the comparison below means something
@@ -117,7 +120,8 @@ def test_q8_0_first_token_log_probabilities_agree(exported):
     logits = np.asarray(llm.scores[len(ids) - 1], dtype=np.float64)
     got = logits - np.log(np.exp(logits - logits.max()).sum()) - logits.max()
     top = np.argsort(expected)[-10:]  # where the probability is; the far tail is all below e^-10
-    assert np.abs(got[top] - expected[top]).max() < Q8_LOGPROB_TOLERANCE
+    error = measured(f"gguf {run.choice.family}: q8_0 max log-prob error", np.abs(got[top] - expected[top]).max())
+    assert error < Q8_LOGPROB_TOLERANCE
     first, second = np.sort(expected)[-2:][::-1]
     if first - second > 2 * Q8_LOGPROB_TOLERANCE:  # not a near tie (the tiny Gemma's is: 0.07)
         assert got.argmax() == expected.argmax()

@@ -3,6 +3,7 @@ import hashlib
 
 import pytest
 import torch
+from conftest import measured
 
 from medlearn.registry import FAMILIES
 from medlearn.tiny import RECIPE_VERSION, RECIPES, build_model, build_tokenizer, tiny_model_path
@@ -50,9 +51,14 @@ def test_build_is_deterministic():
         assert torch.equal(tensor, weights[1][name]), name
 
 
-def test_cached_build_is_reused(tmp_path, monkeypatch):
+def test_cached_build_is_reused(tmp_path, monkeypatch, capfd):
+    import unsloth  # noqa: F401  (its banner is not the build's)
+
     monkeypatch.setenv("MEDLEARN_CACHE", str(tmp_path))
+    capfd.readouterr()
     path = tiny_model_path("gemma")
+    # A notebook cell that builds a tiny model first (a fresh cache) must not fail nbval on stderr output.
+    assert "Writing model shards" not in capfd.readouterr().err
     digest = hashlib.sha256((path / "model.safetensors").read_bytes()).hexdigest()
     stamp = (path / "model.safetensors").stat().st_mtime_ns
     assert tiny_model_path("gemma") == path
@@ -86,4 +92,4 @@ def test_unsloth_4bit_lora_sft_lowers_the_loss(family, tmp_path):
     trainer.train()
     losses = [row["loss"] for row in trainer.state.log_history if "loss" in row]
     assert len(losses) == 8
-    assert losses[-1] < losses[0] - 0.2, losses
+    assert measured(f"tiny {family}: first - last loss", losses[0] - losses[-1]) > 0.2, losses

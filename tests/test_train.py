@@ -2,6 +2,7 @@
 import json
 
 import pytest
+from conftest import measured
 
 from medlearn.artifacts import LOSS_COLUMNS, read_loss_rows
 
@@ -21,8 +22,8 @@ def run(data, tmp_path_factory):
 def test_training_and_eval_loss_fall(run):
     rows = read_loss_rows(run.loss_csv)
     losses = [r["loss"] for r in rows if r["loss"] is not None]
-    assert sum(losses[-3:]) / 3 < sum(losses[:3]) / 3 - 0.3, losses
-    assert run.stats["eval_loss_after"] < run.stats["eval_loss_before"] - 0.3
+    assert measured("train: mean of first 3 - last 3 losses", sum(losses[:3]) / 3 - sum(losses[-3:]) / 3) > 0.3, losses
+    assert measured("train: eval loss drop", run.stats["eval_loss_before"] - run.stats["eval_loss_after"]) > 0.3
 
 
 def test_loss_csv_has_the_documented_columns_and_monotonic_steps(run):

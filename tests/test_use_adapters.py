@@ -3,7 +3,7 @@ import json
 import shutil
 
 import pytest
-from conftest import train_tiny_adapter
+from conftest import measured, train_tiny_adapter
 
 from medlearn import adapters
 
@@ -66,7 +66,7 @@ def test_merged_16bit_model_answers_like_base_plus_adapter(run, tmp_path):
     ids = torch.tensor([prompt + answer])
     with torch.no_grad():
         ours, theirs = (m(input_ids=ids).logits[0, len(prompt) - 1:].float() for m in (model, merged))
-    error = (ours - theirs).abs().max().item()
+    error = measured("merged vs base + adapter: max logit error", (ours - theirs).abs().max().item())
     assert error < 0.25, f"merged logits differ by {error} from base + adapter"
     top = ours.topk(2, dim=-1).values
     clear = (top[:, 0] - top[:, 1]) > 2 * error

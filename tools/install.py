@@ -1,7 +1,11 @@
 """Install the pinned stack from requirements.txt, in the order each place needs.
 
-    python tools/install.py --for cpu     # CI, a laptop: CPU torch, Unsloth --no-deps, the rest, medlearn
-    python tools/install.py --for colab   # a Colab GPU runtime: only what Colab lacks; its own packages stay
+    python tools/install.py --for cpu        # CI, a laptop: CPU torch, Unsloth --no-deps, the rest, medlearn
+    python tools/install.py --for llama-cpp  # then llama.cpp's binding, built from source (make test, GGUF)
+    python tools/install.py --for colab      # a Colab GPU runtime: only what Colab lacks; its own packages stay
+
+`make demo` needs only --for cpu; the binding's build (about 5 minutes on 2 cores, once per machine) is
+left to `make test`, or to whoever first exports a GGUF file (medlearn.gguf says how).
 
 Standard library only for --for cpu: it runs before anything else is installed. --for colab also uses
 `packaging`, which every Colab runtime has.
@@ -58,23 +62,33 @@ def pip(*args):
     subprocess.run(command, check=True)
 
 
+def llama_cpp_requirement():
+    """The pinned llama-cpp-python line: compiled from source, so installed on its own (--for llama-cpp)."""
+    found = [r for r in read_requirements(REPO / "requirements.txt", include_tests=True)
+             if package_name(r) == "llama-cpp-python"]
+    return found[0] if found else None
+
+
 def install_cpu():
     torch, unsloth, rest = split_phases(read_requirements(REPO / "requirements.txt", include_tests=True))
-    llama_cpp = [r for r in rest if package_name(r) == "llama-cpp-python"]
-    rest = [r for r in rest if r not in llama_cpp]
+    rest = [r for r in rest if r != llama_cpp_requirement()]
     pip(*torch)  # the CPU wheel; installed first so nothing later asks for a CUDA build
     pip("--no-deps", *unsloth)  # its own list names xformers/triton/torchvision (CUDA)
     pip(*rest, *torch)  # torch named again so pip keeps the CPU build
-    sys.path.insert(0, str(REPO))  # medlearn itself is installed last
-    from medlearn.gguf import install_binding
-
-    install_binding(*llama_cpp)
     print("(pip may list unsloth's GPU-only dependencies (triton, xformers, torchvision, ...) as "
           "missing: expected on a CPU machine, where Unsloth falls back to transformers + PEFT.)")
     pip("--no-deps", "-e", str(REPO))
     # The llama.cpp files the prompt-format tests read (from the llama-cpp-python sdist), fetched now
     # while the package index is the only network the tests may count on.
     subprocess.run([sys.executable, str(REPO / "tools" / "fetch_vendor_files.py")], check=True)
+
+
+def install_llama_cpp():
+    """llama.cpp's binding, for the GGUF tests and exports; a failed build is reported, not fatal."""
+    sys.path.insert(0, str(REPO))
+    from medlearn.gguf import install_binding
+
+    install_binding(llama_cpp_requirement())
 
 
 def install_colab():
@@ -248,10 +262,13 @@ def print_plan(plan):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--for", dest="target", choices=["cpu", "colab"], required=True,
-                        help="cpu: CI or a laptop without a GPU; colab: a Colab GPU runtime")
-    target = parser.parse_args().target
-    install_cpu() if target == "cpu" else install_colab()
+    parser.add_argument("--for", dest="target", choices=list(INSTALLERS), required=True,
+                        help="cpu: CI or a laptop without a GPU; llama-cpp: llama.cpp's binding, after cpu; "
+                             "colab: a Colab GPU runtime")
+    INSTALLERS[parser.parse_args().target]()
+
+
+INSTALLERS = {"cpu": install_cpu, "llama-cpp": install_llama_cpp, "colab": install_colab}
 
 
 if __name__ == "__main__":

@@ -51,6 +51,11 @@ def mix(datasets_by_name, weights=None, counts=None, seed=3407, total=None):
     return concatenate_datasets(parts).shuffle(seed=seed).flatten_indices()
 
 
+def rows_for_share(train_rows, share):
+    """How many extra rows make them `share` of the mix: n / (train_rows + n) = share (at least one)."""
+    return max(1, round(share * train_rows / (1 - share)))
+
+
 def mix_in(train_dataset, extra, share, seed=3407):
     """All rows of `train_dataset` plus rows of `extra` that make up `share` of the result, shuffled.
 
@@ -62,7 +67,7 @@ def mix_in(train_dataset, extra, share, seed=3407):
                          f"including 1 (e.g. 0.2); got {share!r}.")
     if share == 0:
         return train_dataset
-    wanted = max(1, round(share * len(train_dataset) / (1 - share)))  # n / (train + n) = share
+    wanted = rows_for_share(len(train_dataset), share)
     if wanted > len(extra):
         most = len(extra) / (len(extra) + len(train_dataset))
         raise ValueError(f"share={share} of {len(train_dataset)} training rows needs {wanted} extra rows, but "

@@ -67,3 +67,9 @@ def heldout_loss(model, tokenizer, dataset, template, max_length=2048, batch_siz
     return {"benchmark": "heldout", "n": len(rows), "tokens": count, "truncated_rows": truncated,
             "loss": loss, "perplexity": math.exp(loss),
             "rows_per_second": len(rows) / max(time.perf_counter() - started, 1e-9)}
+
+
+def heldout_losses(model, tokenizer, datasets, template, max_length=2048, batch_size=4):
+    """{name: held-out loss} for several eval splits, e.g. {"medical": data.eval, "general chat": ...}."""
+    return {name: heldout_loss(model, tokenizer, rows, template, max_length, batch_size)["loss"]
+            for name, rows in datasets.items()}
