@@ -12,6 +12,7 @@ CPU's floating-point kernels and thread count. Such a figure is a `Near`: the le
 within the tolerance of its kind, and with no digit finer than the spread the machines showed.
 """
 import json
+import math
 import re
 from pathlib import Path
 
@@ -20,25 +21,41 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "artifacts"
 
-# The largest difference seen between machine settings, per kind of figure: notebooks 04-10 run with a
-# fresh tiny-model cache under PyTorch's own kernels (AVX-512 here), ATEN_CPU_CAPABILITY=avx2 and =default,
-# each with 1 and 2 threads, on one 2-core machine (`python tools/cpu_spread.py`, which prints this table).
-SPREAD = {"eval loss": 0.0, "loss change": 0.0, "training loss": 0.0, "step loss": 0.0,
-          "accuracy": 0.0, "rate": 0.0}
-# Tolerance = twice the spread seen: six settings of one machine sample the CPUs a learner may have, they do
-# not bound them. A lesson figure further from the run than this (plus half its last quoted digit) fails.
-TOLERANCE = {kind: 2 * spread for kind, spread in SPREAD.items()}
+# How far each run figure moved between machine settings: notebooks 04-10 with a fresh tiny-model cache
+# under PyTorch's own kernels (AVX-512 here), ATEN_CPU_CAPABILITY=avx2 and =default, each with 1 and 2
+# threads, on one 2-core machine. `python tools/cpu_spread.py` measures it and writes this file: the
+# largest max - min per quantity (e.g. "llama-2-7b: eval loss"), with every setting's value beside it.
+SPREAD_FILE = Path(__file__).with_name("cpu_spread.json")
+SPREAD = json.loads(SPREAD_FILE.read_text())["spread"] if SPREAD_FILE.exists() else {}
+# Tolerance = twice the spread seen: six settings of one machine sample the CPUs a learner may have, they
+# do not bound them. A lesson figure further from the run than this (plus half its last digit) fails, and
+# one that quotes a digit finer than half the spread (to one significant figure) fails too: on another CPU
+# that digit would read differently.
+TOLERANCE_FACTOR = 2
+
+
+def agreed_unit(spread):
+    """The finest digit a lesson may quote for a figure that moves by `spread` between machines."""
+    if spread <= 0:
+        return 0.0
+    leading = 10 ** math.floor(math.log10(spread))
+    return round(spread / leading) * leading / 2
 
 
 class Near:
-    """A figure of a tiny-model run, which other CPUs write a little differently (see SPREAD)."""
+    """A figure of a tiny-model run, which other CPUs write a little differently. `quantity` names what it
+    is ("llama-2-7b: eval loss"), the key of its measured spread."""
 
-    def __init__(self, value, kind, shown="{:.3f}"):
-        assert kind in SPREAD, f"unknown kind of figure {kind!r}: one of {sorted(SPREAD)}"
-        self.value, self.kind, self.shown = float(value), kind, shown
+    def __init__(self, value, quantity, shown="{:.3f}"):
+        self.value, self.quantity, self.shown = float(value), quantity, shown
 
     def __str__(self):
         return "~" + self.shown.format(self.value)
+
+    def spread(self):
+        assert self.quantity in SPREAD, (f"no measured spread for {self.quantity!r} in {SPREAD_FILE.name}: "
+                                         "run python tools/cpu_spread.py")
+        return SPREAD[self.quantity]
 
 
 NUMBER = r"(-?\d[\d,]*(?:\.\d+)?)"
@@ -51,15 +68,15 @@ def shape(line):
 
 def quoted_problem(near, quoted):
     """Why the lesson's `quoted` text does not stand for `near` ('' when it does)."""
-    decimals = len(quoted.partition(".")[2])
-    unit = 10.0 ** -decimals  # the last quoted digit
+    unit = 10.0 ** -len(quoted.partition(".")[2])  # of the last quoted digit
     value = float(quoted.replace(",", ""))
-    if unit < SPREAD[near.kind]:
-        return (f"{quoted} quotes more digits than machines agree on: {near.kind} figures moved by up to "
-                f"{SPREAD[near.kind]} between CPU settings, so round it to a digit of at least that size")
-    if abs(value - near.value) > TOLERANCE[near.kind] + unit / 2:
-        return (f"{quoted} is not what the run wrote: {near.value:.4f} (a {near.kind} may differ by "
-                f"{TOLERANCE[near.kind]:.3f} between machines, plus half its last digit)")
+    spread, tolerance = near.spread(), TOLERANCE_FACTOR * near.spread()
+    if unit < agreed_unit(spread):
+        return (f"{quoted} quotes more digits than machines agree on: {near.quantity} moved by {spread:.4f} "
+                f"between CPU settings, so quote it to {agreed_unit(spread):g} at the finest")
+    if abs(value - near.value) > tolerance + unit / 2:
+        return (f"{quoted} is not what the run wrote: {near.value:.4f} ({near.quantity} may differ by "
+                f"{tolerance:.4f} between machines, plus half its last digit)")
     return ""
 
 
@@ -78,9 +95,14 @@ def line_problem(line, text):
 
 
 def run_figures(lessons):
-    """{lesson: [[kind, value], ...]}: every Near the named lessons quote (tools/cpu_spread.py reads them)."""
-    return {lesson: [[part.kind, part.value] for line in LESSONS[lesson]() if not isinstance(line, str)
-                     for part in line if isinstance(part, Near)] for lesson in lessons}
+    """{quantity: [values]}: every Near the named lessons quote (tools/cpu_spread.py reads them)."""
+    found = {}
+    for lesson in lessons:
+        for line in LESSONS[lesson]():
+            for part in line if isinstance(line, tuple) else ():
+                if isinstance(part, Near):
+                    found.setdefault(part.quantity, []).append(part.value)
+    return found
 
 
 def split_sizes():
@@ -124,15 +146,20 @@ def newest(prefix, run):
 
 
 def stats(run):
-    return newest("trainer_stats_", run)
+    return dict(newest("trainer_stats_", run), run=run)
 
 
 def losses(s, arrow=" → ", shown="{:.3f}"):
-    return (Near(s["eval_loss_before"], "eval loss", shown), arrow, Near(s["eval_loss_after"], "eval loss", shown))
+    key = s["run"] + ": eval loss"
+    return (Near(s["eval_loss_before"], key, shown), arrow, Near(s["eval_loss_after"], key, shown))
 
 
 def drop(s):
-    return Near(s["eval_loss_before"] - s["eval_loss_after"], "loss change")
+    return Near(s["eval_loss_before"] - s["eval_loss_after"], s["run"] + ": eval loss drop")
+
+
+def last_loss(s):
+    return Near(s["final_loss"], s["run"] + ": last training loss")
 
 
 def table_row(label, cells):
@@ -145,7 +172,7 @@ def table_row(label, cells):
 
 def compare_row(run):
     s = stats(run)
-    return table_row(run, [(Near(s["final_loss"], "training loss"),), losses(s), (drop(s),)])
+    return table_row(run, [(last_loss(s),), losses(s), (drop(s),)])
 
 
 def lesson_04():
@@ -158,21 +185,22 @@ def lesson_04():
     rows_mixed = train + len(general_chat_rows())
     adapter = newest_run_folder("llama-3_1-8b-instruct") / "adapter" / "adapter_model.safetensors"
     return [("**",) + losses(s, " to ") + ("**",),
-            ("the last training loss was ", Near(s["final_loss"], "training loss")),
+            ("the last training loss was ", last_loss(s)),
             f"{train} training rows, {held_out} eval rows, 12 steps",
             f"{rows_mixed} rows ({train} medical, {rows_mixed - train} FineTome)",
-            ("by ", Near(base - mixed, "loss change"), ", against ", Near(base - medical, "loss change"),
+            ("by ", Near(base - mixed, "general-chat mix: drop"), ", against ", Near(base - medical, "general-chat mix: drop"),
              " for the medical-only one"),
             "The tiny model has {:,} trainable adapter parameters".format(adapter_parameters(adapter)),
             f"its adapter file is {adapter.stat().st_size / 1000:.0f} kB"] + [
-        table_row(name, [(Near(row.iloc[0], "eval loss"),), (Near(row.iloc[1], "eval loss"),)])
+        table_row(name, [(Near(row.iloc[0], "general-chat mix: eval loss"),),
+                         (Near(row.iloc[1], "general-chat mix: eval loss"),)])
         for name, row in mix_table.iterrows()]
 
 
 def run_table(runs, tokens_label="tokens seen"):
     """The rows of a lesson's run table: one column per run, in order."""
     return [table_row("eval loss before → after", [losses(s) for s in runs]),
-            table_row("last training loss", [(Near(s["final_loss"], "training loss"),) for s in runs]),
+            table_row("last training loss", [(last_loss(s),) for s in runs]),
             table_row(tokens_label, [f"{s['tokens_seen']:,}" for s in runs])]
 
 
@@ -181,7 +209,7 @@ def lesson_05():
     mistral = stats("mistral-7b-instruct-v0_3")
     return run_table([stats("llama-3_1-8b-instruct"), mistral]) + [
         f"The same {train} training rows and {held_out} eval rows",
-        ("The tiny Mistral starts *above* that (", Near(mistral["eval_loss_before"], "eval loss"), ")")]
+        ("The tiny Mistral starts *above* that (about ",) + losses(mistral)[:1] + (")",)]
 
 
 def lesson_06():
@@ -220,10 +248,10 @@ def lesson_07():
     tokens = [stats(run)["tokens_seen"] for run in runs]
     return [compare_row(run) for run in runs] + [
         f"same {train} training and {held_out} eval rows",
-        ("the raw losses of steps 1-8 were ",) + listed(gemma, "step loss"),
-        ("the smoothed values went ",) + listed(smoothed, "step loss"),
-        ("Step 3 went *up* by ", Near(gemma.iloc[2] - gemma.iloc[1], "step loss"), ", the smoothed line by ",
-         Near(smoothed.iloc[2] - smoothed.iloc[1], "step loss")),
+        ("the raw losses of steps 1-8 were ",) + listed(gemma, "gemma-2-2b-it: step loss"),
+        ("the smoothed values went ",) + listed(smoothed, "gemma-2-2b-it: step loss"),
+        ("Step 3 went *up* by ", Near(gemma.iloc[2] - gemma.iloc[1], "gemma-2-2b-it: step change"),
+         ", the smoothed line by ", Near(smoothed.iloc[2] - smoothed.iloc[1], "gemma-2-2b-it: step change")),
         f"({tokens[0]:,} against {tokens[1]:,} for Mistral and {tokens[2]:,} for Gemma)"]
 
 
@@ -238,10 +266,10 @@ def lesson_08():
         f"Cleaning kept {dialogue.rows_kept} of {dialogue.rows_read} rows of the first sample and "
         f"{chatdoctor.rows_kept} of {chatdoctor.rows_read} of the second",
         f"giving {len(data.train)} training rows and {len(data.eval)} eval rows",
-        ("Both eval losses fell by about one (", drop(runs[0]), " and ", drop(runs[1]), ")"),
-        ("declined ", Near(100 * after["declined_non_medical"], "rate", "{:.0f}"),
+        ("The Alpaca run's eval loss fell by ", drop(runs[0]), " in 8 steps"),
+        ("declined ", Near(100 * after["declined_non_medical"], "off-topic: % declined", "{:.0f}"),
          f"% of {after['n_non_medical']} non-medical questions and answered ",
-         Near(100 * after["answered_medical"], "rate", "{:.0f}"), f"% of {after['n_medical']} medical ones")]
+         Near(100 * after["answered_medical"], "off-topic: % answered", "{:.0f}"), f"% of {after['n_medical']} medical ones")]
 
 
 def lesson_09():
@@ -259,7 +287,7 @@ def lesson_09():
             f"{len(data.train)} training rows ({trained['medtuned']} medtuned, {trained['finetome']} finetome) and "
             f"{len(data.eval)} eval rows",
             table_row("eval loss before → after", [losses(s)]),
-            table_row("last training loss", [(Near(s["final_loss"], "training loss"),)]),
+            table_row("last training loss", [(last_loss(s),)]),
             f"| training rows (medtuned / finetome) | {trained['medtuned']} / {trained['finetome']} |",
             ("(down ", drop(s), ")")]
 
@@ -267,13 +295,13 @@ def lesson_09():
 def lesson_10():
     run = "llama-3_1-8b-instruct"
     base, tuned = (newest(f"eval_{run}-{side}_", "heldout") for side in ("base", "finetuned"))
-    held_out = (Near(base["loss"], "eval loss"), Near(tuned["loss"], "eval loss"))
+    held_out = (Near(base["loss"], "notebook 10: held-out loss"), Near(tuned["loss"], "notebook 10: held-out loss"))
     lines = [table_row(f"held-out loss, {base['n']} conversations", [held_out[:1], held_out[1:]]) + (" |", " |"),
              ("The held-out loss fell from ", held_out[0], " to ", held_out[1])]
     for benchmark, title in (("pubmedqa", "PubMedQA"), ("medqa", "MedQA"), ("medmcqa", "MedMCQA")):
         b, t = (newest(f"eval_{run}-{side}_", benchmark) for side in ("base", "finetuned"))
-        lines.append(table_row(f"{title}, n = {b['n']}", [(Near(b["accuracy"], "accuracy"),),
-                                                          (Near(t["accuracy"], "accuracy"),)]))
+        key = f"notebook 10: {benchmark} accuracy"
+        lines.append(table_row(f"{title}, n = {b['n']}", [(Near(b["accuracy"], key),), (Near(t["accuracy"], key),)]))
     return lines
 
 

@@ -20,11 +20,16 @@ CONVERSATIONS = {
                          {"role": "assistant", "content": "Too few red blood cells."},
                          {"role": "user", "content": "What causes it?"}],
 }
-# f16 weights hold the merged bf16 weights exactly; llama.cpp's sums round differently from torch's
-# float32 ones: up to 0.074 apart on the tiny models' logits (measured on Gemma, the largest).
-F16_LOGIT_TOLERANCE = 0.1
+# f16 weights hold the merged bf16 weights exactly; llama.cpp's sums round differently from torch's float32
+# ones (and on the CPU it rounds activations to f16 before an f16 matrix product). The largest logit
+# difference seen over tools/cpu_spread.py's six settings (AVX-512, AVX2 and plain kernels, 1 and 2
+# threads, tiny models rebuilt under each): Gemma 0.075, and 0.141 on another AVX-512 machine (issue 22);
+# llama-2 0.0056, mistral 0.0051, openchat 0.0055, llama-3 0.0041. Tolerance: twice the largest seen.
+F16_LOGIT_TOLERANCE = {"gemma": 0.3}
+F16_LOGIT_TOLERANCE_OTHERS = 0.012
 # q8_0 keeps 8 bits per weight in blocks of 32 with one scale each: the first token's log-probabilities
-# moved by up to 0.098 (tiny Llama-2 and Gemma) from the 16-bit model's.
+# moved by up to 0.098 from the 16-bit model's over the six settings (tiny Llama-2; Gemma 0.089).
+# Tolerance: twice that.
 Q8_LOGPROB_TOLERANCE = 0.2
 
 
@@ -75,9 +80,9 @@ def test_llama_cpp_builds_the_prompt_medlearn_builds(exported, name):
 
 
 def test_f16_greedy_continuation_matches_the_merged_model(exported):
-    """The merged model's 16 greedy tokens, fed to llama.cpp: its logits stay within F16_LOGIT_TOLERANCE
-    everywhere, so it picks the same next token wherever the top two are further apart than twice that
-    (a closer pair is a tie that either rounding may break, as on the tiny Gemma: 0.07 apart)."""
+    """The merged model's 16 greedy tokens, fed to llama.cpp: its logits stay within the family's
+    F16_LOGIT_TOLERANCE everywhere, so it picks the same next token wherever the top two are further apart
+    than twice that (a closer pair is a tie that either rounding may break)."""
     import numpy as np
     import torch
 
@@ -95,12 +100,12 @@ def test_f16_greedy_continuation_matches_the_merged_model(exported):
     llm.eval(greedy)
     got = np.asarray(llm.scores[len(ids) - 1:len(greedy) - 1])
     family = run.choice.family
-    measured(f"gguf {family}: f16 logits' largest magnitude", np.abs(expected).max())
-    measured(f"gguf {family}: f16 logits' spread (std)", expected.std())
-    assert measured(f"gguf {family}: f16 max logit error", np.abs(got - expected).max()) < F16_LOGIT_TOLERANCE
+    tolerance = F16_LOGIT_TOLERANCE.get(family, F16_LOGIT_TOLERANCE_OTHERS)
+    assert measured(f"gguf {family}: f16 max logit error", np.abs(got - expected).max()) < tolerance
     top2 = np.sort(expected, axis=-1)[:, -2:]
-    clear = top2[:, 1] - top2[:, 0] > 2 * F16_LOGIT_TOLERANCE
-    assert clear.sum() >= 12  # most steps are decided, so the comparison below means something
+    clear = top2[:, 1] - top2[:, 0] > 2 * tolerance
+    # most steps are decided, so the comparison below means something (fewest seen: Gemma 9 of 16, the others 14)
+    assert measured(f"gguf {family}: f16 decided steps of 16", clear.sum()) >= 8
     assert (got.argmax(-1)[clear] == np.asarray(greedy[len(ids):])[clear]).all()
 
 

@@ -92,4 +92,5 @@ def test_unsloth_4bit_lora_sft_lowers_the_loss(family, tmp_path):
     trainer.train()
     losses = [row["loss"] for row in trainer.state.log_history if "loss" in row]
     assert len(losses) == 8
+    # At least 1.82 (openchat) over tools/cpu_spread.py's six CPU settings: 0.2 still means learning.
     assert measured(f"tiny {family}: first - last loss", losses[0] - losses[-1]) > 0.2, losses

@@ -67,7 +67,8 @@ def test_merged_16bit_model_answers_like_base_plus_adapter(run, tmp_path):
     with torch.no_grad():
         ours, theirs = (m(input_ids=ids).logits[0, len(prompt) - 1:].float() for m in (model, merged))
     error = measured("merged vs base + adapter: max logit error", (ours - theirs).abs().max().item())
-    assert error < 0.25, f"merged logits differ by {error} from base + adapter"
+    # largest seen over tools/cpu_spread.py's six CPU settings: 0.094; tolerance twice that
+    assert error < 0.2, f"merged logits differ by {error} from base + adapter"
     top = ours.topk(2, dim=-1).values
     clear = (top[:, 0] - top[:, 1]) > 2 * error
     assert clear.sum() >= len(answer) // 2

@@ -2,11 +2,13 @@
 
     python tools/cpu_spread.py                                   # 6 settings: 3 kernels x 1 and 2 threads
     python tools/cpu_spread.py --kernels own avx2 --threads 2    # a subset
+    python tools/cpu_spread.py --reuse /tmp/cpu-spread-XXXX      # re-read the figures of kept copies
 
 Each setting runs in its own copy of the working tree with a fresh MEDLEARN_CACHE (so the tiny models are
 rebuilt under that setting too): it executes the notebooks whose figures the lessons quote, then reads
-every `Near` figure of notebooks/test_lesson_figures.py from that copy's artifacts. It prints each figure
-per setting and, per kind of figure, the largest spread: the numbers behind SPREAD in that test. It also
+every `Near` figure of notebooks/test_lesson_figures.py from that copy's artifacts. It prints each
+quantity's values per setting and its spread (largest max - min), and writes notebooks/cpu_spread.json,
+which that test reads its tolerances from. It also
 runs the tests that hold a float to a tolerance (NUMERIC_TESTS) and prints what each one measured
 (`measured(...)` in tests/conftest.py) per setting, beside the test's verdict there.
 
@@ -17,6 +19,7 @@ thread run two at a time on a 2-core machine. About 25 minutes for all six on 2 
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -57,46 +60,55 @@ def setting_env(kernels, threads, copy):
     return env
 
 
-def run_setting(kernels, threads, root):
-    """{lesson: [[kind, value], ...]} after running the notebooks in a fresh copy under this setting."""
+def run_setting(kernels, threads, root, reuse=False):
+    """(name, {quantity: [values]}) from the notebooks and numeric tests run in a fresh copy under this
+    setting; with `reuse`, the current code is copied over the kept copy and the notebooks' artifacts
+    there are read again (delete its numeric.json to rerun the numeric tests)."""
     name = f"{kernels}-{threads}t"
     copy = root / name
-    copy_tree(copy)
     env = setting_env(kernels, threads, copy)
+    copy_tree(copy)
+    if not reuse:
+        run_notebooks(name, copy, env)
+    if not (copy / "numeric.json").exists():
+        (copy / "numeric.json").write_text(json.dumps(run_numeric_tests(name, copy, env)))
+    numeric = json.loads((copy / "numeric.json").read_text())
+    read = ("import json, test_lesson_figures as figures; "
+            f"print(json.dumps(figures.run_figures({LESSONS!r})))")
+    out = subprocess.run([sys.executable, "-c", read], cwd=copy / "notebooks", env=env, capture_output=True,
+                         text=True, check=True).stdout
+    return name, {**json.loads(out.strip().splitlines()[-1]), **numeric}
+
+
+def run_notebooks(name, copy, env):
     paths = [f"notebooks/{notebook}.ipynb" for notebook in NOTEBOOKS]
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", *paths],
                           cwd=copy, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{name}: the notebooks failed\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
-    read = ("import json, test_lesson_figures as figures; "
-            f"print(json.dumps(figures.run_figures({LESSONS!r})))")
-    out = subprocess.run([sys.executable, "-c", read], cwd=copy / "notebooks", env=env, capture_output=True,
-                         text=True, check=True).stdout
-    figures = json.loads(out.strip().splitlines()[-1])
+
+
+def run_numeric_tests(name, copy, env):
+    """{test's label: [value]} of what NUMERIC_TESTS measured, and their verdict, printed."""
     tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", *NUMERIC_TESTS],
                            cwd=copy, env=env, capture_output=True, text=True)
-    for line in tests.stdout.splitlines():
-        if line.startswith("MEASURED "):
-            label, _, value = line.removeprefix("MEASURED ").rpartition(": ")
-            figures.setdefault("numeric tests", []).append([label, float(value)])
-    verdict = tests.stdout.strip().splitlines()[-1] if tests.stdout.strip() else tests.stderr[-500:]
-    print(f"{name}: done; numeric tests: {verdict}", flush=True)
-    return name, figures
+    numeric = {}
+    for label, value in re.findall(r"MEASURED (.+): (\S+)$", tests.stdout, flags=re.MULTILINE):
+        numeric.setdefault("test " + label, []).append(float(value))
+    lines = tests.stdout.strip().splitlines()
+    failed = [line for line in lines if line.startswith("FAILED")]
+    print(f"{name}: numeric tests: {lines[-1] if lines else tests.stderr[-300:]}", *failed, sep="\n  ", flush=True)
+    return numeric
 
 
 def spreads(results):
-    """{kind: largest max-min of one figure over the settings}, and the per-figure rows."""
-    names = list(results)
-    first = results[names[0]]
-    largest, rows = {}, []
-    for lesson, figures in first.items():
-        for index, (kind, _) in enumerate(figures):
-            values = [results[name][lesson][index][1] for name in names
-                      if index < len(results[name][lesson]) and results[name][lesson][index][0] == kind]
-            spread = max(values) - min(values)
-            largest[kind] = max(largest.get(kind, 0.0), spread)
-            rows.append((lesson, index, kind, values, spread))
-    return largest, rows
+    """{quantity: largest max - min over the settings of any one of its figures}."""
+    quantities = {quantity for figures in results.values() for quantity in figures}
+    largest = {}
+    for quantity in sorted(quantities):
+        columns = zip(*(figures[quantity] for figures in results.values() if quantity in figures))
+        largest[quantity] = round(max(max(values) - min(values) for values in columns), 4)
+    return largest
 
 
 def main():
@@ -105,26 +117,27 @@ def main():
                         choices=["own", "avx512", "avx2", "default"])
     parser.add_argument("--threads", nargs="+", type=int, default=[2, 1], choices=[1, 2])
     parser.add_argument("--keep", action="store_true", help="keep the copies (their artifacts) in /tmp")
+    parser.add_argument("--reuse", type=Path, help="a folder of copies kept by an earlier --keep run")
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="cpu-spread-"))
+    root = args.reuse or Path(tempfile.mkdtemp(prefix="cpu-spread-"))
     settings = [(kernels, threads) for threads in args.threads for kernels in args.kernels]
     results = {}
     for threads in args.threads:  # settings of one thread share the two cores
         batch = [setting for setting in settings if setting[1] == threads]
         with ThreadPoolExecutor(max_workers=2 // threads) as pool:
-            for name, figures in pool.map(lambda s: run_setting(*s, root), batch):
+            for name, figures in pool.map(lambda s: run_setting(*s, root, reuse=bool(args.reuse)), batch):
                 results[name] = figures
-    largest, rows = spreads(results)
-    print("\nlesson figure | kind | " + " | ".join(results) + " | spread")
-    for lesson, index, kind, values, spread in rows:
-        print(f"{lesson} #{index} | {kind} | " + " | ".join(f"{v:.4f}" for v in values) + f" | {spread:.4f}")
-    print("\nlargest spread per kind of figure (notebooks/test_lesson_figures.py SPREAD):")
-    print(json.dumps({kind: round(value, 4) for kind, value in sorted(largest.items())}, indent=1))
-    (REPO / "artifacts").mkdir(exist_ok=True)
-    (REPO / "artifacts" / "cpu_spread.json").write_text(json.dumps({"settings": results, "largest": largest},
-                                                                   indent=1))
-    print("(every value: artifacts/cpu_spread.json)")
-    if not args.keep:
+    largest = spreads(results)
+    print("\nquantity | " + " | ".join(results) + " | spread")
+    for quantity, spread in largest.items():
+        columns = [figures.get(quantity, []) for figures in results.values()]
+        print(f"{quantity} | " + " | ".join(" ".join(f"{v:.4f}" for v in values) for values in columns)
+              + f" | {spread:.4f}")
+    out = REPO / "notebooks" / "cpu_spread.json"
+    out.write_text(json.dumps({"command": "python tools/cpu_spread.py", "settings": list(results),
+                               "spread": largest, "values": results}, indent=1) + "\n")
+    print(f"\nspreads written to {out.relative_to(REPO)} (notebooks/test_lesson_figures.py reads them)")
+    if not args.keep and not args.reuse:
         shutil.rmtree(root, ignore_errors=True)
 
 
