@@ -65,9 +65,24 @@ def read_run_info(folder):
         raise FileNotFoundError(f"{folder} is not a medlearn adapter folder: {RUN_INFO_FILE} is missing. "
                                 "Pass a model name from `medlearn models` or a folder saved by medlearn.")
     try:
-        return json.loads(path.read_text())
+        info = json.loads(path.read_text())
     except (OSError, ValueError) as error:
         raise ValueError(f"{path} is unreadable ({error}). Copy the adapter folder again, or retrain.") from None
+    check_recorded_template(folder, info.get("choice", {}))
+    return info
+
+
+def check_recorded_template(folder, choice):
+    """Refuse an adapter trained on a registry model in another prompt format than the model's own (as
+    medlearn did for Mistral-7B-Instruct v0.2 before it had the v0.2 format): it learned turns the model
+    never saw, so its answers would be trained on the wrong markers."""
+    from .registry import MODELS
+
+    spec = MODELS.get(choice.get("requested"))
+    if spec is not None and choice.get("template") not in (None, spec.template):
+        raise ValueError(f"The adapter in {folder} was trained on {spec.name} with the {choice['template']} "
+                         f"prompt format, but {spec.name} uses {spec.template} (`medlearn prompts --family "
+                         f"{spec.template}` shows it). Retrain it: medlearn train --model {spec.name} ...")
 
 
 def choose_model_or_adapter(name_or_path, use_tiny="auto"):

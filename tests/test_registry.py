@@ -47,3 +47,20 @@ def test_cpu_choice_is_the_tiny_model_of_the_same_family_and_template():
 def test_bad_use_tiny_value_is_named():
     with pytest.raises(ValueError, match="use_tiny"):
         choose_model("gemma-2-2b-it", use_tiny="yes")
+
+
+def test_an_adapter_trained_in_another_format_than_its_model_is_refused(tmp_path):
+    """Adapters that medlearn trained on Mistral-7B-Instruct v0.2 in v0.3's format (before the registry
+    gave v0.2 its own) learned turns the model never saw: loading one says so and what to do."""
+    import json
+
+    from medlearn.models import RUN_INFO_FILE, read_run_info
+
+    choice = {"requested": "mistral-7b-instruct-v0.2", "source": "unsloth/mistral-7b-instruct-v0.2-bnb-4bit",
+              "family": "mistral", "template": "mistral", "tiny": False}
+    (tmp_path / RUN_INFO_FILE).write_text(json.dumps({"choice": choice, "config": {}}))
+    with pytest.raises(ValueError, match=r"with the mistral prompt format, but mistral-7b-instruct-v0.2 uses "
+                                         r"mistral-v0.2.*Retrain it: medlearn train --model mistral-7b-instruct-v0.2"):
+        read_run_info(tmp_path)
+    (tmp_path / RUN_INFO_FILE).write_text(json.dumps({"choice": dict(choice, template="mistral-v0.2")}))
+    assert read_run_info(tmp_path)["choice"]["template"] == "mistral-v0.2"

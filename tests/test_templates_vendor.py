@@ -11,7 +11,8 @@ import pytest
 
 from medlearn.templates import (SAMPLE_CONVERSATION, encode_prompt, prepare_tokenizer, render,
                                 tokenize_conversation, trained_spans)
-from medlearn.templates.conformance import CASES, WITH_REFERENCE, check_format
+from medlearn.registry import MODELS
+from medlearn.templates.conformance import CASES, WITH_REFERENCE, check_format, tokenizers_and_references
 from medlearn.templates.reference import mistral_reference
 from medlearn.templates.vendor_files import llama_cpp_vocab_cases, quoted_chat_template
 from medlearn.templates.vendor_tokenizers import (llama2_sentencepiece_model, llama3_tokenizer,
@@ -33,6 +34,24 @@ def test_prompts_rows_and_trained_spans_equal_the_vendor_encoder(name):
     assert len(results) == len(CASES) * legacy_settings
     failures = [result.line() for result in results if not result.passed]
     assert not failures, "\n".join(failures)
+
+
+# Formats whose reference runs on the vendor's real vocabulary, so a model version can be told by it.
+ON_REAL_VOCABULARIES = ("llama-3", "llama-2", "mistral", "mistral-v0.2")
+
+
+@pytest.mark.parametrize("name", sorted(n for n, spec in MODELS.items() if spec.template in ON_REAL_VOCABULARIES))
+def test_each_registry_model_is_held_to_the_encoder_of_its_own_version(name):
+    """By model, not only by template: the encoder a model's format is checked against (above) runs on the
+    vocabulary of that model version, whose size is the model's own (config.json, medlearn.footprint).
+    Mistral v0.2 has v0.1's 32,000 pieces; v0.3's encoder (32,768) would check another model's format."""
+    from medlearn.footprint import SHAPES
+
+    spec = MODELS[name]
+    for vocabulary, tokenizer, _ in tokenizers_and_references(spec.template):
+        assert len(tokenizer) == SHAPES[name].vocab, (
+            f"{name} ({SHAPES[name].vocab:,} tokens) is given the {spec.template} format, which is checked "
+            f"against {vocabulary} ({len(tokenizer):,} tokens): the format of another model version")
 
 
 # --- the oracles themselves: the rebuilt vocabularies are the real ones ---
