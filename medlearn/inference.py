@@ -303,7 +303,8 @@ def guess_family(tokenizer, config=None):
 
 
 def load_plain_model(source, max_seq_length, load_in_4bit, dtype, family=None):
-    """Load a model folder or Hub id through Unsloth; the chat template is its family's."""
+    """Load a model folder or Hub id through Unsloth; the chat template is its family's, or its own
+    (template None) for a model of no course family."""
     from .models import ModelChoice, check_4bit_supported
     from .registry import FAMILIES, check_family, default_model
     from .templates import prepare_tokenizer
@@ -321,9 +322,10 @@ def load_plain_model(source, max_seq_length, load_in_4bit, dtype, family=None):
                                                          load_in_4bit=load_in_4bit, dtype=dtype)
     memory.book(model, booking)
     family = check_family(family) if family else guess_family(tokenizer, getattr(model, "config", None))
-    if family is None:
-        raise ValueError(f"Cannot tell which course family {source} belongs to from its tokenizer; pass "
-                         f"family= (--family) as one of {', '.join(FAMILIES)}.")
+    if family is None:  # any causal LM: scored as lm-eval scores it, or chatted with in its own template
+        print(f"{source} belongs to none of the course families ({', '.join(FAMILIES)}): it is used as it is, "
+              "with its tokenizer's own chat template (or plain text: eval --protocol leaderboard).")
+        return model, tokenizer, ModelChoice(source, source, None, None, tiny=False)
     template = default_model(family).template
     choice = ModelChoice(source, source, family, template, tiny=False)
     return model, prepare_tokenizer(tokenizer, template), choice

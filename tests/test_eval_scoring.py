@@ -169,3 +169,55 @@ def test_cli_leaderboard_protocol_on_a_plain_model_folder(tmp_path, capsys):
     assert saved["dtype"] == "float32" and saved["template"] is None and saved["n"] == 14
     assert "contamination" not in saved  # a plain model folder was not trained here
     assert (tmp_path / f"eval_{saved['run']}.json").name.endswith("_pubmedqa_leaderboard.json")
+
+
+# ChatML as SmolLM2-style models ship it: a format of none of the course families.
+OWN_CHATML = ("{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
+              "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+@pytest.fixture(scope="module")
+def outside_model(tmp_path_factory):
+    """A plain Llama-architecture folder with a ChatML tokenizer: none of the five course families."""
+    from medlearn.tiny import TinyRecipe, build_model, trained_tokenizer
+
+    recipe = TinyRecipe("Llama", ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], "<|im_start|>", "<|im_end|>",
+                        pad="<|endoftext|>", unk="<|endoftext|>")
+    tokenizer = trained_tokenizer(recipe)
+    tokenizer.chat_template = OWN_CHATML
+    folder = tmp_path_factory.mktemp("chatml-model")
+    build_model("chatml", recipe, tokenizer).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def test_leaderboard_protocol_scores_a_model_of_no_course_family(outside_model, tmp_path, capsys):
+    from medlearn.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["eval", "--model", str(outside_model), "--benchmark", "medqa", "--sample", "--protocol", "leaderboard",
+              "--dtype", "float32", "--artifacts-dir", str(tmp_path), "--json"])
+    assert exit_info.value.code == 0
+    saved = json.loads(capsys.readouterr().out)
+    assert saved["protocol"] == "leaderboard" and saved["family"] is None and saved["n"] == 24
+    assert len(saved["predictions"]) == 24 and all(len(row["scores"]) == 4 for row in saved["predictions"])
+
+
+def test_chat_protocol_asks_a_model_of_no_course_family_in_its_own_template(outside_model):
+    from medlearn.evaluation.prompts import build_question_message
+
+    evaluated = load_for_eval(str(outside_model), load_in_4bit=False, dtype="float32")
+    assert evaluated.choice.family is None and evaluated.choice.template is None
+    result = evaluate_benchmark(evaluated, "medqa", sample=True, limit=4, progress=False, protocol="chat")
+    assert result["template"] == "the tokenizer's own" and result["n"] == 4
+    tokenizer = evaluated.tokenizer
+    item = load_benchmark("medqa", sample=True, limit=1).questions[0]
+    messages = build_question_message(item)
+    own = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    encoded = encode_questions(tokenizer, [item], None)[0]
+    assert encoded.prompt == tokenizer(own, add_special_tokens=False).input_ids  # exactly its own format
+    assert [tokenizer.decode(reply).strip() for reply in encoded.replies] == ["A", "B", "C", "D"]
+
+    tokenizer.chat_template = None
+    with pytest.raises(ValueError, match="has no chat template.*--protocol leaderboard"):
+        encode_questions(tokenizer, [item], None)

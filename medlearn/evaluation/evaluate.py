@@ -38,6 +38,8 @@ class EvalModel:
     def describe(self):
         from ..inference import is_plain_model
 
+        if is_plain_model(self.choice.requested) and self.choice.family is None:
+            return f"{self.choice.requested} (a Hugging Face model as it is; no course family, its own template)"
         if is_plain_model(self.choice.requested):
             return (f"{self.choice.requested} (a Hugging Face model as it is; {self.choice.family} family, "
                     f"template {self.choice.template})")
@@ -98,7 +100,7 @@ def evaluate_benchmark(evaluated, benchmark, style="letter", batch_size=8, progr
     golds = [row["gold"] for row in rows]
     result = base_result(bench, evaluated.label, "model")
     result.update(protocol=protocol, model_source=evaluated.choice.source, family=evaluated.choice.family,
-                  template=evaluated.choice.template if protocol == "chat" else None,
+                  template=(evaluated.choice.template or "the tokenizer's own") if protocol == "chat" else None,
                   tiny=evaluated.choice.tiny, dtype=model_dtype(evaluated.model),
                   choice_style=style if protocol == "chat" else "lm-eval choices",
                   accuracy=accuracy(golds, [r["pred"] for r in rows]),

@@ -18,9 +18,8 @@ of re-running the prompt for each option.
 import time
 from dataclasses import dataclass, field
 
-from ..templates import encode_prompt
 from .leaderboard import LM_EVAL_TASKS, encode_leaderboard_question, leaderboard_choices, leaderboard_prompt
-from .prompts import build_question_message, encode_reply, reply_choices
+from .prompts import build_question_message, chat_prompt_ids, chat_stop_ids, encode_reply, reply_choices
 
 
 @dataclass
@@ -31,14 +30,13 @@ class EncodedQuestion:
 
 
 def encode_questions(tokenizer, questions, template, lettered=True, style="letter"):
-    """Chat protocol: every question's prompt and option replies, tokenized once through the family template."""
-    from ..templates import stop_token_ids
-
-    stops = set(stop_token_ids(tokenizer, template))
+    """Chat protocol: every question's prompt and option replies, tokenized once through the family template
+    (or the tokenizer's own, for a model of no course family: template None)."""
+    stops = set(chat_stop_ids(tokenizer, template))
     encoded = []
     for item in questions:
         messages = build_question_message(item, lettered)
-        prompt = encode_prompt(tokenizer, messages, template)
+        prompt = chat_prompt_ids(tokenizer, messages, template)
         choices = reply_choices(item, lettered, style)
         replies = [encode_reply(tokenizer, messages, reply, template, prompt, stops) for reply in choices]
         encoded.append(EncodedQuestion(prompt, replies, choices))
