@@ -72,8 +72,9 @@ def quoted_problem(near, quoted):
     value = float(quoted.replace(",", ""))
     spread, tolerance = near.spread(), TOLERANCE_FACTOR * near.spread()
     if unit < agreed_unit(spread):
+        finest = 10 ** math.ceil(math.log10(agreed_unit(spread)))
         return (f"{quoted} quotes more digits than machines agree on: {near.quantity} moved by {spread:.4f} "
-                f"between CPU settings, so quote it to {agreed_unit(spread):g} at the finest")
+                f"between CPU settings, so round it to {finest:g}")
     if abs(value - near.value) > tolerance + unit / 2:
         return (f"{quoted} is not what the run wrote: {near.value:.4f} ({near.quantity} may differ by "
                 f"{tolerance:.4f} between machines, plus half its last digit)")
