@@ -9,7 +9,7 @@ fails until it is updated. Timings are never quoted (they vary by machine).
 Counts (rows, tokens, parameters, bytes) are exact on every machine and must appear word for word. A loss
 or an accuracy of a tiny model is not: trained for a few steps at a high learning rate, it moves with the
 CPU's floating-point kernels and thread count. Such a figure is a `Near`: the lesson may quote it rounded,
-within the tolerance of its kind, and with no digit finer than the spread the machines showed.
+within the tolerance of its quantity, and with no digit finer than the spread the machines showed.
 """
 import json
 import math
