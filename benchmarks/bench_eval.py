@@ -13,6 +13,8 @@ a family in float32 on the CPU:
   chat          medlearn's chat protocol (family chat template, its own instruction), same questions.
 The runs alternate within each round, so a busy machine slows all of them alike; each one's best
 round (the least disturbed by other processes) is reported. Ratios: leaderboard / lm-eval, chat / lm-eval chat (questions per second).
+Agreement of the leaderboard run with lm-eval: the share of questions whose best option is the same, and
+the largest difference of one option's log-likelihood (tests/test_eval_lm_eval.py holds it to 1e-4).
 Needs lm-eval (a test dependency: pip install lm-eval==0.4.13 -c requirements.txt).
 """
 import argparse
@@ -44,14 +46,26 @@ def seconds(function):
     return time.perf_counter() - started
 
 
+def agreement(ours, theirs):
+    """(share of questions with the same best option, largest |log-likelihood difference|)."""
+    from medlearn.evaluation.scoring import argmax
+
+    same = sum(argmax(row["scores"]) == argmax(lls) for row, lls in zip(ours, theirs))
+    largest = max(abs(a - b) for row, lls in zip(ours, theirs) for a, b in zip(row["scores"], lls))
+    return same / len(theirs), largest
+
+
 def bench_one(name, evaluated, lm, lm_chat, folder, batch_size, rounds):
-    """Best seconds per run of each contender on one benchmark; and the number of questions."""
+    """Best seconds per run of each contender on one benchmark, the number of questions, and the
+    leaderboard run's agreement with lm-eval."""
     from medlearn.evaluation import load_benchmark
-    from medlearn.evaluation.lm_eval_reference import lm_eval_requests, load_lm_eval_task, write_lm_eval_file
+    from medlearn.evaluation.lm_eval_reference import (lm_eval_loglikelihoods, lm_eval_requests, load_lm_eval_task,
+                                                       write_lm_eval_file)
     from medlearn.evaluation.scoring import score_questions
 
     data_file = write_lm_eval_file(name, published_rows(name), Path(folder) / f"{name}.jsonl")
-    requests = lm_eval_requests(load_lm_eval_task(name, data_file))
+    task = load_lm_eval_task(name, data_file)
+    requests = lm_eval_requests(task)
     chat_task = load_lm_eval_task(name, data_file)
     chat_task.build_all_requests(apply_chat_template=True, chat_template=lm_chat.apply_chat_template)
     chat_requests = chat_task.instances
@@ -72,7 +86,10 @@ def bench_one(name, evaluated, lm, lm_chat, folder, batch_size, rounds):
     for _ in range(rounds):
         for label, run in runs.items():
             times[label].append(seconds(run))
-    return len(questions), {label: min(values) for label, values in times.items()}
+    ours, _ = score_questions(model, tokenizer, questions, protocol="leaderboard", benchmark=name,
+                              batch_size=batch_size)
+    agreed = agreement(ours, lm_eval_loglikelihoods(lm, task, requests))
+    return len(questions), {label: min(values) for label, values in times.items()}, agreed
 
 
 def main():
@@ -96,14 +113,14 @@ def main():
     print(f"tiny {args.family} ({folder.name}), float32 on the CPU, batch size {args.batch_size}, "
           f"best of {args.rounds} alternating rounds; questions/s")
     print(f"{'benchmark':10}{'n':>4}{'lm-eval':>9}{'leaderboard':>13}{'ratio':>7}"
-          f"{'lm-eval chat':>14}{'chat':>8}{'ratio':>7}")
+          f"{'lm-eval chat':>14}{'chat':>8}{'ratio':>7}{'same best':>11}{'max |dLL|':>11}")
     with tempfile.TemporaryDirectory() as scratch:
         for name in BENCHMARKS:
-            n, median = bench_one(name, evaluated, lm, lm_chat, scratch, args.batch_size, args.rounds)
-            rate = {label: n / value for label, value in median.items()}
+            n, best, (same, largest) = bench_one(name, evaluated, lm, lm_chat, scratch, args.batch_size, args.rounds)
+            rate = {label: n / value for label, value in best.items()}
             print(f"{name:10}{n:>4}{rate['lm-eval']:>9.1f}{rate['leaderboard']:>13.1f}"
                   f"{rate['leaderboard'] / rate['lm-eval']:>6.2f}x{rate['lm-eval chat']:>14.1f}"
-                  f"{rate['chat']:>8.1f}{rate['chat'] / rate['lm-eval chat']:>6.2f}x")
+                  f"{rate['chat']:>8.1f}{rate['chat'] / rate['lm-eval chat']:>6.2f}x{same:>10.0%}{largest:>11.1e}")
 
 
 if __name__ == "__main__":
