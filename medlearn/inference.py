@@ -245,13 +245,16 @@ def resolve_dtype(dtype=None):
     return getattr(torch, name)
 
 
-def load_chat_model(name_or_adapter, max_seq_length=2048, load_in_4bit=True, dtype=None, family=None):
+def load_chat_model(name_or_adapter, max_seq_length=2048, load_in_4bit=True, dtype=None, family=None,
+                    any_family=False):
     """(model, tokenizer with its family template, ModelChoice) for a model name, adapter folder,
     plain Hugging Face model folder or Hub id.
 
     The one loader for using a model: chat, the web page and evaluation all come through here.
     dtype: a torch dtype or a name (see resolve_dtype); None keeps Unsloth's choice. A plain folder or
     Hub id is loaded as it is (no tiny stand-in); its family comes from its tokenizer unless given.
+    any_family: a plain model of none of the course families is accepted (template None: evaluation
+    scores it in plain text or its own chat template); chat and the web page need a course family.
     """
     from .adapters import load_adapter, looks_like_adapter
     from .models import choose_model_or_adapter, load_model
@@ -262,7 +265,7 @@ def load_chat_model(name_or_adapter, max_seq_length=2048, load_in_4bit=True, dty
         return load_adapter(name_or_adapter, max_seq_length=max_seq_length, load_in_4bit=load_in_4bit,
                             dtype=dtype)
     if is_plain_model(name_or_adapter):
-        return load_plain_model(str(name_or_adapter), max_seq_length, load_in_4bit, dtype, family)
+        return load_plain_model(str(name_or_adapter), max_seq_length, load_in_4bit, dtype, family, any_family)
     choice = choose_model_or_adapter(name_or_adapter)
     model, tokenizer = load_model(choice, max_seq_length, load_in_4bit, dtype)
     return model, prepare_tokenizer(tokenizer, choice.template), choice
@@ -302,7 +305,7 @@ def guess_family(tokenizer, config=None):
     return None
 
 
-def load_plain_model(source, max_seq_length, load_in_4bit, dtype, family=None):
+def load_plain_model(source, max_seq_length, load_in_4bit, dtype, family=None, any_family=False):
     """Load a model folder or Hub id through Unsloth; the chat template is its family's, or its own
     (template None) for a model of no course family."""
     from .models import ModelChoice, check_4bit_supported
@@ -322,9 +325,13 @@ def load_plain_model(source, max_seq_length, load_in_4bit, dtype, family=None):
                                                          load_in_4bit=load_in_4bit, dtype=dtype)
     memory.book(model, booking)
     family = check_family(family) if family else guess_family(tokenizer, getattr(model, "config", None))
-    if family is None:  # any causal LM: scored as lm-eval scores it, or chatted with in its own template
-        print(f"{source} belongs to none of the course families ({', '.join(FAMILIES)}): it is used as it is, "
-              "with its tokenizer's own chat template (or plain text: eval --protocol leaderboard).")
+    if family is None and not any_family:
+        raise ValueError(f"Cannot tell which course family {source} belongs to from its tokenizer; pass "
+                         f"family= (--family) as one of {', '.join(FAMILIES)}. (medlearn eval scores any "
+                         "causal LM without one.)")
+    if family is None:  # any causal LM: scored as lm-eval scores it, or asked in its own chat template
+        print(f"{source} belongs to none of the course families ({', '.join(FAMILIES)}): evaluated as it is, "
+              "in plain text (--protocol leaderboard) or its tokenizer's own chat template (--protocol chat).")
         return model, tokenizer, ModelChoice(source, source, None, None, tiny=False)
     template = default_model(family).template
     choice = ModelChoice(source, source, family, template, tiny=False)

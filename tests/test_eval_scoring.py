@@ -203,6 +203,13 @@ def test_leaderboard_protocol_scores_a_model_of_no_course_family(outside_model, 
     assert len(saved["predictions"]) == 24 and all(len(row["scores"]) == 4 for row in saved["predictions"])
 
 
+def test_chat_needs_a_course_family_and_says_that_eval_does_not(outside_model):
+    from medlearn.inference import load_chat_model
+
+    with pytest.raises(ValueError, match="Cannot tell which course family.*medlearn eval scores any causal LM"):
+        load_chat_model(str(outside_model), 512, load_in_4bit=False)
+
+
 def test_chat_protocol_asks_a_model_of_no_course_family_in_its_own_template(outside_model):
     from medlearn.evaluation.prompts import build_question_message
 

@@ -56,7 +56,8 @@ def load_for_eval(name_or_adapter, max_seq_length=2048, load_in_4bit=True, dtype
 
     from ..inference import load_chat_model
 
-    model, tokenizer, choice = load_chat_model(name_or_adapter, max_seq_length, load_in_4bit, dtype, family)
+    model, tokenizer, choice = load_chat_model(name_or_adapter, max_seq_length, load_in_4bit, dtype, family,
+                                               any_family=True)
     FastLanguageModel.for_inference(model)  # eval mode and Unsloth's fast inference path on a GPU
     evaluated = EvalModel(model, tokenizer, choice)
     print(f"Evaluating {evaluated.describe()} in {model_dtype(model)}")
