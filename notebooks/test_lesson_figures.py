@@ -26,7 +26,7 @@ ARTIFACTS = REPO / "artifacts"
 # threads, on one 2-core machine. `python tools/cpu_spread.py` measures it and writes this file: the
 # largest max - min per quantity (e.g. "llama-2-7b: eval loss"), with every setting's value beside it.
 SPREAD_FILE = Path(__file__).with_name("cpu_spread.json")
-SPREAD = json.loads(SPREAD_FILE.read_text())["spread"] if SPREAD_FILE.exists() else {}
+SPREAD = json.loads(SPREAD_FILE.read_text())["spread"]
 # Tolerance = twice the spread seen: six settings of one machine sample the CPUs a learner may have, they
 # do not bound them. A lesson figure further from the run than this (plus half its last digit) fails, and
 # one that quotes a digit finer than half the spread (to one significant figure) fails too: on another CPU

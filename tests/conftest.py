@@ -15,8 +15,8 @@ os.environ.setdefault("MEDLEARN_CACHE", str(REPO / ".cache"))
 
 
 def measured(name, value):
-    """Print a float that a test holds to a tolerance, so `tools/cpu_spread.py --tests` can collect how far
-    it moves between CPU settings (pytest shows it with -s); returns the value."""
+    """Print a float that a test holds to a tolerance, so `tools/cpu_spread.py` can collect how far it moves
+    between CPU settings (pytest shows it with -s); returns the value."""
     print(f"MEASURED {name}: {value:.6g}", flush=True)
     return value
 

@@ -8,9 +8,9 @@ Each setting runs in its own copy of the working tree with a fresh MEDLEARN_CACH
 rebuilt under that setting too): it executes the notebooks whose figures the lessons quote, then reads
 every `Near` figure of notebooks/test_lesson_figures.py from that copy's artifacts. It prints each
 quantity's values per setting and its spread (largest max - min), and writes notebooks/cpu_spread.json,
-which that test reads its tolerances from. It also
-runs the tests that hold a float to a tolerance (NUMERIC_TESTS) and prints what each one measured
-(`measured(...)` in tests/conftest.py) per setting, beside the test's verdict there.
+which that test reads its tolerances from. It also runs the tests that hold a float to a tolerance
+(NUMERIC_TESTS) and prints what each one measured (`measured(...)` in tests/conftest.py) per setting,
+beside the test's verdict there.
 
 "own" leaves PyTorch's kernel choice to the CPU (AVX-512 where it has it); "avx2" and "default" set
 ATEN_CPU_CAPABILITY as an AVX2-only machine or one without vector extensions would run. Settings of one
