@@ -32,6 +32,7 @@ demo: $(STAMP)
 
 test: $(STAMP) $(LLAMA_CPP)
 	bash tools/install_browser.sh
+	$(VENV)/bin/lint-imports --no-cache  # medlearn's layers (.importlinter): an upward import fails here, named
 	$(OFFLINE) $(BUDGET) $(PY) -m pytest -v --nbval-lax tests notebooks
 
 # The verdict of make test must not depend on this CPU's floating-point kernels: run it as an AVX2-only

@@ -32,7 +32,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 def published_rows(name):
     """The sample's rows as lm-eval should read them (PubMedQA: the official test ids, as medlearn scores)."""
     from medlearn.evaluation import read_pubmedqa_test_ids
-    from medlearn.evaluation.benchmarks import sample_path
+    from medlearn.data.benchmarks import sample_path
 
     rows = [json.loads(line) for line in sample_path(name).read_text().splitlines()]
     if name == "pubmedqa":
@@ -103,7 +103,7 @@ def main():
 
     from medlearn.evaluation import BENCHMARKS, load_for_eval
     from medlearn.evaluation.lm_eval_reference import lm_eval_model
-    from medlearn.tiny import tiny_model_path
+    from medlearn.models.tiny import tiny_model_path
 
     folder = tiny_model_path(args.family)
     evaluated = load_for_eval(str(folder), 1024, load_in_4bit=False, dtype="float32")

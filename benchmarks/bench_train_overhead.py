@@ -40,7 +40,7 @@ from unsloth.chat_templates import train_on_responses_only
 from trl import SFTConfig, SFTTrainer
 from medlearn.data import prepare_dataset
 from medlearn.templates import add_text_column, get_template, prepare_tokenizer
-from medlearn.tiny import tiny_model_path
+from medlearn.models.tiny import tiny_model_path
 knobs, out = json.loads(sys.argv[1]), sys.argv[2]
 data = prepare_dataset(["wikidoc", "medquad"], sample=True)
 start = time.perf_counter()

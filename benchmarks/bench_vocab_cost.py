@@ -16,7 +16,7 @@ def seconds_per_step(vocab_size, steps, batch, length):
     import torch
     import transformers
 
-    from medlearn.tiny import TINY_SHAPE
+    from medlearn.models.tiny import TINY_SHAPE
 
     torch.manual_seed(0)
     model = transformers.LlamaForCausalLM(transformers.LlamaConfig(vocab_size=vocab_size, **TINY_SHAPE))

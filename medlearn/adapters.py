@@ -21,7 +21,7 @@ def looks_like_adapter(path):
 
 def save_adapter(model, tokenizer, folder, choice, config=None):
     """Save only the LoRA weights, the tokenizer and what they were trained from; returns the folder."""
-    from .models import write_run_info
+    from .record import write_run_info
 
     if not hasattr(model, "peft_config"):
         raise ValueError("This model has no LoRA adapter to save (it is a plain or merged model). Save "
@@ -36,7 +36,7 @@ def save_adapter(model, tokenizer, folder, choice, config=None):
 def check_adapter_folder(folder):
     """The adapter's run info, after checking the folder: an adapter config, readable weights, and an
     adapter config that names the same base model as medlearn_run.json. Clear errors otherwise."""
-    from .models import read_run_info
+    from .record import read_run_info
 
     folder = Path(folder)
     if not folder.exists():
@@ -53,7 +53,7 @@ def check_adapter_folder(folder):
 
 def check_adapter_weights(folder):
     """The LoRA weights file is there and whole (a copy cut short by a full Drive is refused)."""
-    from .runs import safetensors_problem
+    from .train.runs import safetensors_problem
 
     weights = folder / "adapter_model.safetensors"
     if weights.exists():
@@ -203,7 +203,7 @@ def save_merged(model, tokenizer, folder, choice):
     On a GPU Unsloth dequantizes a 4-bit base to merge; on a CPU load the model with
     load_in_4bit=False first. medlearn_run.json is written too, so chat/serve/eval accept the folder.
     """
-    from .models import write_run_info
+    from .record import write_run_info
 
     if not hasattr(model, "save_pretrained_merged"):
         raise ValueError("This model was not loaded through Unsloth (no save_pretrained_merged); load it "
@@ -238,7 +238,7 @@ def export_gguf(model, tokenizer, folder, choice, methods=("q4_k_m",), system_pr
     Modelfile is written first either way, so it can be checked before any conversion.
     """
     from . import gguf
-    from .tiny import llama_cpp_pre_tokenizer
+    from .models.tiny import llama_cpp_pre_tokenizer
 
     methods = check_gguf_methods(methods)
     folder = Path(folder)
@@ -294,8 +294,7 @@ def build_modelfile(template, tokenizer, gguf_path, system_prompt=None):
     import unsloth  # noqa: F401
     from unsloth.ollama_template_mappers import OLLAMA_TEMPLATES
 
-    from .inference import SYSTEM_PROMPT
-    from .templates import get_template
+    from .templates import SYSTEM_PROMPT, get_template
 
     spec = get_template(template)
     text = OLLAMA_TEMPLATES[spec.unsloth_name]

@@ -103,14 +103,23 @@ SHAPES = {
 }
 
 
-def tiny_shape(family):
-    """The tiny offline model's shape, from the recipe medlearn.tiny builds it with."""
-    from .tiny import RECIPES, TINY_SHAPE, VOCAB_SIZE
+# The tiny offline models' architecture (medlearn.models.tiny builds them from it). Small but real:
+# hidden size 64 is the narrowest bitsandbytes' CPU 4-bit packing accepts.
+TINY_SHAPE = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                  num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096)
+TINY_VOCAB_SIZE = 640  # a trained vocabulary; tiny Llama-2 and Mistral use their real one instead
+TINY_CONFIG_EXTRA = {
+    "llama-3": {"rope_theta": 500000.0},
+    "gemma": {"head_dim": 16, "query_pre_attn_scalar": 16, "sliding_window": 4096},
+}
 
-    config = dict(TINY_SHAPE, **RECIPES[family].config_extra)
+
+def tiny_shape(family):
+    """The tiny offline model's shape, from the architecture medlearn.models.tiny builds it with."""
+    config = dict(TINY_SHAPE, **TINY_CONFIG_EXTRA.get(family, {}))
     head_dim = config.get("head_dim", config["hidden_size"] // config["num_attention_heads"])
     return Shape(config["num_hidden_layers"], config["hidden_size"], config["intermediate_size"],
-                 VOCAB_SIZE, config["num_attention_heads"], config["num_key_value_heads"], head_dim,
+                 TINY_VOCAB_SIZE, config["num_attention_heads"], config["num_key_value_heads"], head_dim,
                  family == "gemma")
 
 

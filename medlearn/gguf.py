@@ -5,7 +5,7 @@
     ids = prompt_ids(llm, messages)                            # the GGUF's own chat template, tokenized
 
 The converter (`convert_hf_to_gguf.py` with its `conversion` and `gguf-py` packages) comes from the
-llama-cpp-python source distribution, fetched from the package index (medlearn.templates.vendor_files);
+llama-cpp-python source distribution, fetched from the package index (medlearn.vendor.files);
 the quantizer and the reader are that same llama.cpp, built once per machine when pip installs
 `llama-cpp-python` (`tools/install.py --for cpu`). Nothing here downloads from GitHub.
 
@@ -48,7 +48,7 @@ def install_binding(requirement=None):
     import os
     import time
 
-    from .templates.vendor_files import LLAMA_CPP_PYTHON
+    from .vendor.files import LLAMA_CPP_PYTHON
 
     requirement = requirement or f"llama-cpp-python=={LLAMA_CPP_PYTHON}"
     started = time.monotonic()
@@ -97,7 +97,7 @@ def to_gguf(merged_folder, stem, methods, template, pre_tokenizer=None):
 
 def convert(merged_folder, outfile, template, outtype="f16", pre_tokenizer=None):
     """Run llama.cpp's convert_hf_to_gguf.py on a merged model; returns the GGUF path."""
-    from .templates.vendor_files import llama_cpp_converter
+    from .vendor.files import llama_cpp_converter
 
     if outtype not in CONVERTER_OUTTYPES:
         raise ValueError(f"outtype must be one of {CONVERTER_OUTTYPES}, not {outtype!r}.")

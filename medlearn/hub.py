@@ -130,7 +130,7 @@ def write_model_card(folder, sources=None, artifacts_dir="artifacts", repo_id=No
     from huggingface_hub import ModelCard, ModelCardData
 
     from .inference import DISCLAIMER
-    from .models import read_run_info
+    from .record import read_run_info
     from .templates import get_template
 
     info = read_run_info(folder)

@@ -10,13 +10,13 @@ answer with DISCLAIMER; there is no option to leave it out.
 """
 from dataclasses import dataclass
 
+from .templates import SYSTEM_PROMPT
+
 # Shown under every answer. Not a parameter anywhere: a course model is not a doctor.
 DISCLAIMER = ("Not medical advice: this answer comes from a course model that can be wrong. "
               "Ask a doctor or pharmacist about your own health; in an emergency call your local "
               "emergency number.")
 DISCLAIMER_BLOCK = "\n\n---\n" + DISCLAIMER
-SYSTEM_PROMPT = ("You are a careful medical assistant. Answer health questions plainly and briefly, "
-                 "and advise seeing a doctor when symptoms are serious.")
 EMPTY_REPLY = "Please type a question: your message was empty."
 
 
@@ -275,7 +275,7 @@ def is_plain_model(name):
     """A Hugging Face model folder (config.json, no medlearn run info) or a Hub id (owner/name)."""
     from pathlib import Path
 
-    from .models import RUN_INFO_FILE
+    from .record import RUN_INFO_FILE
     from .registry import MODELS, TINY_PREFIX
 
     name = str(name)

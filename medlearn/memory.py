@@ -17,7 +17,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import footprint
-from .registry import MODELS, TINY_PREFIX
+from .config import TrainConfig, build_config
+from .record import RUN_INFO_FILE, read_run_info
+from .registry import MODELS, TINY_PREFIX, check_family, get_model
 
 BUDGET_ENV = "MEDLEARN_GPU_BUDGET_GB"
 BIG_MODEL_B = 6.0  # a 7-9B model: two of them at once is worth a warning on a T4
@@ -38,19 +40,13 @@ def shape_of(model_name):
     if model_name in footprint.SHAPES:
         return model_name, footprint.SHAPES[model_name]
     if model_name.startswith(TINY_PREFIX):
-        from .registry import check_family
-
         return model_name, footprint.tiny_shape(check_family(model_name[len(TINY_PREFIX):]))
-    from .registry import get_model
-
     get_model(model_name)  # an unknown name raises with the valid ones
     raise ValueError(f"No architecture facts for {model_name!r} in medlearn.footprint.SHAPES.")
 
 
 def stands_for(name_or_folder, depth=0):
     """The registry (or tiny) model behind a name, an adapter folder or a merged folder."""
-    from .models import RUN_INFO_FILE, read_run_info
-
     if not Path(str(name_or_folder), RUN_INFO_FILE).is_file() or depth > 5:
         return str(name_or_folder)  # a name, or a folder medlearn did not write (a plain model)
 
@@ -138,8 +134,6 @@ def plan_memory(model_name, config=None, gpu_gb=None):
 
 
 def _as_config(config):
-    from .train import TrainConfig, build_config
-
     if config is None:
         return build_config()
     if isinstance(config, TrainConfig):

@@ -92,22 +92,3 @@ def print_runtime_report(report=None):
     for warning in report["warnings"]:
         print(f"WARNING: {warning}")
     return report
-
-
-def course_decisions():
-    """What medlearn decides for each course model on this machine: what loads and in which precision."""
-    from .models import choose_model
-    from .registry import MODELS
-    from .train import build_config, choose_precision
-
-    config = build_config()
-    return [{"model": name, "loads": choose_model(name).source,
-             "precision": choose_precision(config, spec.fp16_safe)} for name, spec in MODELS.items()]
-
-
-def print_course_decisions(rows=None):
-    rows = rows or course_decisions()
-    width = max(len(row["model"]) for row in rows)
-    for row in rows:
-        print(f"{row['model']:{width}}  {row['precision']:4}  {row['loads']}")
-    return rows

@@ -90,7 +90,7 @@ def copy_of(adapter, tmp_path):
 
 def test_an_adapter_whose_base_disagrees_with_its_run_record_is_refused(adapter, tmp_path):
     from medlearn.adapters import load_adapter
-    from medlearn.tiny import tiny_model_path
+    from medlearn.models.tiny import tiny_model_path
 
     folder = copy_of(adapter, tmp_path)
     config = json.loads((folder / "adapter_config.json").read_text())

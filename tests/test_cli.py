@@ -2,7 +2,7 @@ import json
 import subprocess
 import sys
 
-from medlearn.tiny import RECIPE_VERSION
+from medlearn.models.tiny import RECIPE_VERSION
 
 
 def medlearn(*args):

@@ -97,7 +97,7 @@ def test_the_vendor_references_install_on_colab_without_moving_its_packages():
 
     from packaging.requirements import Requirement
 
-    from medlearn.templates.vendor_files import VENDOR_PACKAGES, vendor_pins
+    from medlearn.vendor.files import VENDOR_PACKAGES, vendor_pins
 
     colab = {install.canonical(name): version for name, version in harness.read_freeze().items()}
     pins = dict(pin.split("==") for pin in vendor_pins())

@@ -90,7 +90,7 @@ def test_each_source_maps_its_columns_as_documented():
 def test_every_drop_reason_with_a_token_budget(tmp_path):
     from transformers import AutoTokenizer
 
-    from medlearn.tiny import tiny_model_path
+    from medlearn.models.tiny import tiny_model_path
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_path("llama-3"))
     path = tmp_path / "mine.jsonl"

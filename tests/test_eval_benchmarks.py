@@ -5,7 +5,7 @@ import pytest
 
 from medlearn.evaluation import (BENCHMARKS, accuracy, baselines_for, evaluate_baseline, load_benchmark,
                                  load_results, macro_f1, plot_results, read_pubmedqa_test_ids, save_result)
-from medlearn.evaluation.benchmarks import sample_path
+from medlearn.data.benchmarks import sample_path
 from medlearn.evaluation.offtopic import offtopic_rates
 from medlearn.evaluation.prompts import build_question_message
 from medlearn.templates import encode_prompt

@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("lm_eval", reason="lm-eval is a test dependency: pip install lm-eval -c requirements.txt")
 
 from medlearn.evaluation import BENCHMARKS, load_benchmark, read_pubmedqa_test_ids  # noqa: E402
-from medlearn.evaluation.benchmarks import sample_path  # noqa: E402
+from medlearn.data.benchmarks import sample_path  # noqa: E402
 from medlearn.evaluation.leaderboard import leaderboard_choices, leaderboard_prompt  # noqa: E402
 from medlearn.evaluation.lm_eval_reference import (lm_eval_loglikelihoods, lm_eval_metrics,  # noqa: E402
                                                    lm_eval_model, load_lm_eval_task, write_lm_eval_file)
@@ -34,7 +34,7 @@ def ranking(values):
 
 @pytest.fixture(scope="module")
 def tiny_folder():
-    from medlearn.tiny import tiny_model_path
+    from medlearn.models.tiny import tiny_model_path
 
     return tiny_model_path("llama-3")
 

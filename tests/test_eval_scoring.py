@@ -158,7 +158,7 @@ def test_an_adapter_folder_is_evaluated_as_the_fine_tuned_model(tiny, tmp_path):
 
 def test_cli_leaderboard_protocol_on_a_plain_model_folder(tmp_path, capsys):
     from medlearn.cli import main
-    from medlearn.tiny import tiny_model_path
+    from medlearn.models.tiny import tiny_model_path
 
     with pytest.raises(SystemExit) as exit_info:
         main(["eval", "--model", str(tiny_model_path("llama-3")), "--benchmark", "pubmedqa", "--sample",
@@ -179,7 +179,7 @@ OWN_CHATML = ("{% for message in messages %}<|im_start|>{{ message['role'] }}\n{
 @pytest.fixture(scope="module")
 def outside_model(tmp_path_factory):
     """A plain Llama-architecture folder with a ChatML tokenizer: none of the five course families."""
-    from medlearn.tiny import TinyRecipe, build_model, trained_tokenizer
+    from medlearn.models.tiny import TinyRecipe, build_model, trained_tokenizer
 
     recipe = TinyRecipe("Llama", ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], "<|im_start|>", "<|im_end|>",
                         pad="<|endoftext|>", unk="<|endoftext|>")

@@ -52,7 +52,7 @@ def llama_31_8b_shaped_folder(folder):
     from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig
 
     from medlearn.footprint import SHAPES
-    from medlearn.tiny import tiny_model_path
+    from medlearn.models.tiny import tiny_model_path
 
     shape = SHAPES["llama-3.1-8b-instruct"]
     config = LlamaConfig(

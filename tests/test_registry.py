@@ -2,7 +2,7 @@ import pytest
 
 from medlearn.models import choose_model
 from medlearn.registry import FAMILIES, MODELS, get_model
-from medlearn.tiny import RECIPE_VERSION
+from medlearn.models.tiny import RECIPE_VERSION
 
 REQUIRED = ["llama-3.1-8b-instruct", "llama-2-7b-chat", "llama-2-7b", "mistral-7b-instruct-v0.3",
             "mistral-7b-instruct-v0.2", "gemma-2-9b-it", "gemma-2-2b-it", "gemma-1.1-7b-it",

@@ -159,7 +159,7 @@ def test_generation_stops_at_the_time_limit():
 
     from medlearn import webapp
     from medlearn.templates import prepare_tokenizer
-    from medlearn.tiny import tiny_model_path
+    from medlearn.models.tiny import tiny_model_path
     from transformers import AutoTokenizer
 
     folder = tiny_model_path("llama-3")
@@ -183,7 +183,7 @@ def test_the_page_is_public_only_when_asked(monkeypatch):
 
 
 def test_a_killed_tiny_build_leaves_nothing_behind_after_the_next_build(tmp_path):
-    from medlearn.tiny import remove_abandoned_builds
+    from medlearn.models.tiny import remove_abandoned_builds
 
     dead = subprocess.Popen(["true"])
     dead.wait()

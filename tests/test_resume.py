@@ -61,7 +61,7 @@ def run_segment(root, kill_at):
 
 
 def test_run_killed_three_times_ends_equal_to_the_uninterrupted_run(reference, data, tmp_path):
-    from medlearn.runs import RunConflictError
+    from medlearn.train.runs import RunConflictError
     from medlearn.train import train
 
     seed = random.randrange(10**6)
@@ -103,7 +103,7 @@ def test_run_killed_three_times_ends_equal_to_the_uninterrupted_run(reference, d
 
 
 def test_a_finished_run_name_is_not_reused_silently(reference, data):
-    from medlearn.runs import RunConflictError
+    from medlearn.train.runs import RunConflictError
     from medlearn.train import train
 
     where = dict(artifacts_dir=reference.loss_csv.parent, output_dir=reference.adapter_dir.parent.parent)
@@ -121,7 +121,7 @@ def test_a_finished_run_name_is_not_reused_silently(reference, data):
 
 
 def test_a_run_being_trained_refuses_a_second_process(data, tmp_path):
-    from medlearn.runs import RunConflictError
+    from medlearn.train.runs import RunConflictError
     from medlearn.train import train
 
     holder = subprocess.Popen(["sleep", "60"])

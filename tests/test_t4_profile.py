@@ -73,7 +73,7 @@ def unsloth_bf16_rule():
 @pytest.mark.parametrize("profile", ["t4", "a100"])
 def test_the_dtype_handed_to_unsloth_and_trls_flags_agree_with_unsloth(profile):
     # (Building the SFTConfig itself here would test Unsloth's CPU patches, which rewrite the flags.)
-    from medlearn.trainer_setup import precision_flags
+    from medlearn.train.trainer import precision_flags
 
     with simulate(profile):
         unsloth_bf16 = unsloth_bf16_rule()

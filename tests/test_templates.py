@@ -207,7 +207,7 @@ def test_eos_is_the_end_of_turn_token_and_stops_generation(tokenizers, name):
 def test_prepare_tokenizer_is_idempotent_and_keeps_a_publishers_template():
     from transformers import AutoTokenizer
 
-    from medlearn.tiny import tiny_model_path
+    from medlearn.models.tiny import tiny_model_path
 
     tokenizer = tiny_tokenizer("gemma")
     template = tokenizer.chat_template

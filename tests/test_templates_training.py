@@ -17,7 +17,7 @@ def build_trainer(name, tmp_path):
     from transformers import AutoModelForCausalLM
     from trl import SFTConfig, SFTTrainer
 
-    from medlearn.tiny import tiny_model_path
+    from medlearn.models.tiny import tiny_model_path
 
     tokenizer = tiny_tokenizer(name)
     dataset = add_text_column(Dataset.from_list(ROWS), tokenizer, name)
@@ -144,7 +144,7 @@ def test_prompts_check_fails_with_the_old_mistral_template(monkeypatch, capsys):
     from dataclasses import replace
 
     from medlearn.cli import main
-    from medlearn.templates.vendor_files import quoted_chat_template
+    from medlearn.vendor.files import quoted_chat_template
 
     old = quoted_chat_template("mistralai/Mistral-7B-Instruct-v0.2 (NOTE: Old pre-v1 without a system prompt)")
     monkeypatch.setitem(TEMPLATES, "mistral-v0.2", replace(TEMPLATES["mistral-v0.2"], chat_template=old))

@@ -14,8 +14,8 @@ from medlearn.templates import (SAMPLE_CONVERSATION, encode_prompt, prepare_toke
 from medlearn.registry import MODELS
 from medlearn.templates.conformance import CASES, WITH_REFERENCE, check_format, tokenizers_and_references
 from medlearn.templates.reference import mistral_reference
-from medlearn.templates.vendor_files import llama_cpp_vocab_cases, quoted_chat_template
-from medlearn.templates.vendor_tokenizers import (llama2_sentencepiece_model, llama3_tokenizer,
+from medlearn.vendor.files import llama_cpp_vocab_cases, quoted_chat_template
+from medlearn.vendor.tokenizers import (llama2_sentencepiece_model, llama3_tokenizer,
                                                   meta_llama3_tokenizer, sentencepiece_tokenizer)
 
 S = SAMPLE_CONVERSATION
@@ -241,7 +241,7 @@ def test_trl_batches_on_the_real_vocabulary_equal_the_vendor_encoding(name, voca
 def test_tiny_models_tokenize_exactly_as_the_real_vocabulary(family, vocab):
     from transformers import AutoTokenizer
 
-    from medlearn.tiny import tiny_model_path
+    from medlearn.models.tiny import tiny_model_path
 
     tiny = AutoTokenizer.from_pretrained(str(tiny_model_path(family)))
     real = sentencepiece_tokenizer(vocab, False)
@@ -252,8 +252,8 @@ def test_tiny_models_tokenize_exactly_as_the_real_vocabulary(family, vocab):
     if family == "mistral":  # and as Mistral's own tokenizer encodes plain text
         from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
 
-        from medlearn.templates.vendor_files import package_file
-        from medlearn.templates.vendor_tokenizers import MISTRAL_MODELS
+        from medlearn.vendor.files import package_file
+        from medlearn.vendor.tokenizers import MISTRAL_MODELS
 
         mistral = MistralTokenizer.from_file(str(package_file("mistral_common", "data", MISTRAL_MODELS["v3"])))
         for text in texts:

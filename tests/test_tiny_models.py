@@ -6,7 +6,7 @@ import torch
 from conftest import measured
 
 from medlearn.registry import FAMILIES
-from medlearn.tiny import RECIPE_VERSION, RECIPES, build_model, build_tokenizer, tiny_model_path
+from medlearn.models.tiny import RECIPE_VERSION, RECIPES, build_model, build_tokenizer, tiny_model_path
 
 ARCHITECTURES = {"llama-2": "LlamaForCausalLM", "llama-3": "LlamaForCausalLM",
                  "mistral": "MistralForCausalLM", "gemma": "Gemma2ForCausalLM",

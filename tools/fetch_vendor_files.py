@@ -23,7 +23,7 @@ def main():
     args = parser.parse_args()
     os.environ["MEDLEARN_CACHE"] = args.cache
     sys.path.insert(0, str(REPO))  # medlearn may not be installed yet when the installer calls this
-    from medlearn.templates.vendor_files import fetch_llama_cpp_files
+    from medlearn.vendor.files import fetch_llama_cpp_files
 
     folder = fetch_llama_cpp_files(quiet=False)
     print(f"vendor files ready in {folder}")

@@ -101,7 +101,7 @@ def evaluate(args):
 
 def use_4bit(args):
     """4-bit on a GPU (as the model was trained), unquantized on a CPU where 4-bit is only emulated."""
-    from ..models import cuda_available
+    from ..models.choice import cuda_available
 
     if args.no_4bit and args.force_4bit:
         raise ValueError("--4bit and --no-4bit contradict each other; pass one.")

@@ -15,7 +15,8 @@ def configure(parser):
 
 def run(args):
     from ..profiles import simulate
-    from ..runtime import course_decisions, print_course_decisions, print_runtime_report, runtime_report
+    from ..models import course_decisions, print_course_decisions
+    from ..runtime import print_runtime_report, runtime_report
 
     with simulate(args.profile) if args.profile else contextlib.nullcontext():
         if args.profile:

@@ -8,6 +8,6 @@ def configure(parser):
 
 
 def run(args):
-    from ..tiny import tiny_model_path
+    from ..models.tiny import tiny_model_path
 
     print(tiny_model_path(args.family))

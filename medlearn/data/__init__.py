@@ -6,7 +6,8 @@
 
 Modules: sources (registry and restricted datasets), loaders (Hub / sample / file -> messages),
 text (clean_text: real markup out, whitespace normalised, code untouched), rules (named quality rules
-per source), leaks (benchmark questions kept out of training), clean (rules, empties, duplicates,
+per source), benchmarks (PubMedQA / MedQA / MedMCQA questions in one schema, for evaluation and for
+leaks), leaks (benchmark questions kept out of training), clean (rules, empties, duplicates,
 all counted), split (leak-free split), mix (mixing, prepare_dataset), tables (a pandas table to look at).
 """
 from .clean import RULE_NAMES, CleanReport, clean, clean_text, normalize_text

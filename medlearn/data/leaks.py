@@ -69,7 +69,7 @@ def index_questions(questions, checked=(), missing=()):
 @lru_cache(maxsize=2)
 def benchmark_index(hub=False):
     """The benchmark questions to keep out of training (cached per process)."""
-    from ..evaluation.benchmarks import BENCHMARKS, load_benchmark
+    from .benchmarks import BENCHMARKS, load_benchmark
 
     questions, checked, missing = [], [], []
     for name in BENCHMARKS:

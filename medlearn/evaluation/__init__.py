@@ -1,14 +1,15 @@
 """Evaluation: held-out loss, zero-shot medical benchmarks with baselines, and off-topic behaviour.
 
-Modules: benchmarks (PubMedQA / MedQA / MedMCQA loaders to one question schema), leaderboard (the
+The benchmark questions themselves are data (medlearn.data.benchmarks: PubMedQA / MedQA / MedMCQA
+loaders to one question schema); their names are re-exported here. Modules: leaderboard (the
 "leaderboard" protocol: lm-eval's plain-text prompts and metrics), prompts (the "chat" protocol's
 user message and scored replies), scoring (batched option log-probs with prompt reuse, both
 protocols), contamination (benchmark questions found in a run's training data), lm_eval_reference
 (lm-eval itself on local files, for checks), metrics and baselines, heldout (loss / perplexity),
 offtopic (declining non-medical questions), report (JSON and plot), evaluate (one call per notebook step).
 """
+from ..data.benchmarks import BENCHMARKS, Benchmark, get_benchmark, load_benchmark, read_pubmedqa_test_ids
 from .baselines import BASELINES, baselines_for, majority_baseline, random_baseline
-from .benchmarks import BENCHMARKS, Benchmark, get_benchmark, load_benchmark, read_pubmedqa_test_ids
 from .evaluate import (EvalModel, evaluate_all, evaluate_baseline, evaluate_benchmark, evaluate_heldout,
                        evaluate_offtopic, load_for_eval)
 from .leaderboard import LM_EVAL_TASKS, PROTOCOLS

@@ -8,8 +8,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..data.benchmarks import BENCHMARKS, Benchmark, load_benchmark
 from .baselines import baselines_for, check_baseline, majority_label
-from .benchmarks import BENCHMARKS, Benchmark, load_benchmark
 from .metrics import accuracy, macro_f1
 
 
@@ -31,7 +31,7 @@ class EvalModel:
     @property
     def fine_tuned(self):
         """True for a folder medlearn saved after training (adapter or merged), not a plain model folder."""
-        from ..models import RUN_INFO_FILE
+        from ..record import RUN_INFO_FILE
 
         return Path(self.choice.requested, RUN_INFO_FILE).is_file()
 

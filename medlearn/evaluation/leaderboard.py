@@ -17,7 +17,7 @@ tests/test_eval_lm_eval.py runs lm-eval's own task definitions and holds these t
 """
 from string import Template
 
-from .benchmarks import LETTERS
+from ..data.benchmarks import LETTERS
 
 PROTOCOLS = ("leaderboard", "chat")
 TARGET_DELIMITER = " "

@@ -5,7 +5,7 @@ that is data preparation. The chat markup around it always comes from a chat tem
 (medlearn.templates), so a benchmark prompt looks exactly like a chat the model was tuned on, or, for a
 model of none of the course families (template None), the tokenizer's own.
 """
-from .benchmarks import LETTERS
+from ..data.benchmarks import LETTERS
 
 CHOICE_STYLES = ("letter", "text")
 

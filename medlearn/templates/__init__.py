@@ -5,14 +5,14 @@
     text = render(tokenizer, messages, "gemma", add_generation_prompt=True)
     row = tokenize_conversation(tokenizer, messages, "gemma")  # labels -100 outside the answers
 """
-from .specs import SAMPLE_CONVERSATION, TEMPLATES, TemplateSpec, get_template
+from .specs import SAMPLE_CONVERSATION, SYSTEM_PROMPT, TEMPLATES, TemplateSpec, get_template
 from .render import fold_system, prepare_tokenizer, render, tiny_tokenizer, validate_conversation
 from .labels import (IGNORE, add_text_column, adds_bos, apply_response_only, encode_prompt, encode_text,
                      response_masker, stop_token_ids, tokenize_conversation, training_text)
 from .explain import describe_tokens, find_prompt_mistakes, trained_spans
 
 __all__ = [
-    "SAMPLE_CONVERSATION", "TEMPLATES", "TemplateSpec", "get_template", "fold_system",
+    "SAMPLE_CONVERSATION", "SYSTEM_PROMPT", "TEMPLATES", "TemplateSpec", "get_template", "fold_system",
     "prepare_tokenizer", "render", "tiny_tokenizer", "validate_conversation", "IGNORE",
     "add_text_column", "adds_bos", "apply_response_only", "encode_prompt", "encode_text", "response_masker",
     "stop_token_ids", "tokenize_conversation", "training_text", "describe_tokens", "find_prompt_mistakes", "trained_spans",

@@ -19,7 +19,7 @@ from .explain import trained_spans
 from .labels import encode_prompt, tokenize_conversation
 from .render import fold_system, prepare_tokenizer
 from .specs import SAMPLE_CONVERSATION, get_template
-from .vendor_tokenizers import llama3_tokenizer, sentencepiece_tokenizer
+from ..vendor.tokenizers import llama3_tokenizer, sentencepiece_tokenizer
 
 # The formats with a vendor reference. Alpaca has none: its published prompt (Stanford's) is one
 # instruction, no chat, so the course's multi-turn variant cannot be held to it token for token.

@@ -4,16 +4,11 @@ The same text reaches the model whether TRL's SFTTrainer tokenizes the "text" co
 `tokenize_conversation` tokenizes a conversation here, and the same Unsloth masking decides which
 tokens are trained in both, so evaluation and training never disagree about a row.
 """
+from .encode import adds_bos, encode_text
 from .render import render, validate_conversation
 from .specs import get_template
 
 IGNORE = -100  # the label PyTorch's cross-entropy skips
-
-
-def adds_bos(tokenizer):
-    """True when tokenizer(text) puts BOS in front by itself (the usual source of a double BOS)."""
-    bos = tokenizer.bos_token_id
-    return bos is not None and tokenizer("a").input_ids[:1] == [bos]
 
 
 def training_text(tokenizer, messages, template):
@@ -73,17 +68,6 @@ def encode_prompt(tokenizer, messages, template):
     question are the ids it is given at inference, whatever the tokenizer's `legacy` flag.
     """
     return encode_text(tokenizer, render(tokenizer, messages, template, add_generation_prompt=True))
-
-
-def encode_text(tokenizer, text):
-    """Ids of rendered text with exactly one BOS: the tokenizer's own when it adds one.
-
-    Training text reaches the tokenizer without its BOS (training_text) and gets it from the tokenizer;
-    a prompt goes the same way, so the text right after BOS is split the same in both.
-    """
-    if adds_bos(tokenizer) and text.startswith(tokenizer.bos_token):
-        return tokenizer(text[len(tokenizer.bos_token):]).input_ids
-    return tokenizer(text, add_special_tokens=False).input_ids
 
 
 def tokenize_conversation(tokenizer, messages, template, max_length=None, add_generation_prompt=False):

@@ -5,8 +5,8 @@ the token ids the vendor's reference encoder produces, and for a training row (o
 assistant) the (start, end) positions of each answer plus its end-of-turn token, which is what a
 response-only fine-tune trains. A generation prompt (add_generation_prompt=True) has no spans.
 """
-from .vendor_files import llama_cpp_file, quoted_chat_template
-from .vendor_tokenizers import MISTRAL_MODELS, llama2_sentencepiece_model, meta_llama3_tokenizer
+from ..vendor.files import llama_cpp_file, quoted_chat_template
+from ..vendor.tokenizers import MISTRAL_MODELS, llama2_sentencepiece_model, meta_llama3_tokenizer
 
 # The Hub's Llama-3.1 template always opens with this system header; medlearn pins the same date.
 LLAMA3_DATE = "26 Jul 2024"
@@ -82,7 +82,7 @@ def mistral_reference(messages, add_generation_prompt, version):
     from mistral_common.protocol.instruct.request import InstructRequest
     from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
 
-    from .vendor_files import package_file
+    from ..vendor.files import package_file
 
     tokenizer = MistralTokenizer.from_file(str(package_file("mistral_common", "data", MISTRAL_MODELS[version])))
     system, turns = split_system(messages)

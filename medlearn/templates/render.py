@@ -5,7 +5,8 @@ keeps the template its publisher wrote when it agrees with the vendor's encoder;
 one (base and tiny models) gets the format's template: medlearn's own vendor-exact one for Llama-2 and
 Mistral (formats.py), Unsloth's `get_chat_template` for the others. Nothing here glues markers onto text.
 """
-from .specs import ROLES, get_template
+from .encode import encode_text
+from .specs import ROLES, SAMPLE_CONVERSATION, get_template
 
 # A tokenizer we gave a template remembers which, so a later call for another format replaces it.
 TAG = "_medlearn_template"
@@ -115,9 +116,6 @@ def _install(tokenizer, spec):
 def _own_template_differs(tokenizer, spec):
     # One training row and one prompt of the sample conversation, as token ids (tokenized the way
     # medlearn tokenizes), through both templates.
-    from .labels import encode_text
-    from .specs import SAMPLE_CONVERSATION
-
     for messages, generation in ((SAMPLE_CONVERSATION, False), (SAMPLE_CONVERSATION[:-1], True)):
         folded = fold_system(messages, spec)
         try:
@@ -177,7 +175,7 @@ def tiny_tokenizer(template):
     import unsloth  # noqa: F401  (patches transformers; must come first)
     from transformers import AutoTokenizer
 
-    from ..tiny import tiny_model_path
+    from ..models.tiny import tiny_model_path
 
     spec = get_template(template)
     return prepare_tokenizer(AutoTokenizer.from_pretrained(tiny_model_path(spec.family)), spec)

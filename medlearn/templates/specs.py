@@ -106,6 +106,10 @@ def get_template(name):
     return TEMPLATES[name]
 
 
+# The system prompt of every chat with a course model (medlearn chat, the web page, Ollama's Modelfile).
+SYSTEM_PROMPT = ("You are a careful medical assistant. Answer health questions plainly and briefly, "
+                 "and advise seeing a doctor when symptoms are serious.")
+
 # One short consultation, written for the course, used by the CLI, the notebook and the tests.
 SAMPLE_CONVERSATION = [
     {"role": "system", "content": "You are a careful medical assistant. Answer plainly and advise "

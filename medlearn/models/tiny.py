@@ -14,12 +14,14 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .registry import check_family
+from ..cache import cache_root, process_alive
+from ..footprint import TINY_CONFIG_EXTRA, TINY_SHAPE, TINY_VOCAB_SIZE
+from ..registry import check_family
+from ..vendor.tokenizers import sentencepiece_folder
 
 # Bump when the recipe changes, so cached builds are rebuilt instead of reused.
 RECIPE_VERSION = 4
-CORPUS = Path(__file__).parent / "assets" / "tiny_corpus.txt"
-VOCAB_SIZE = 640
+CORPUS = Path(__file__).resolve().parents[1] / "assets" / "tiny_corpus.txt"
 # llama.cpp's name for how trained_tokenizer splits text before BPE (GPT-2's rule, ByteLevel's regex):
 # its converter recognises only the Hub's tokenizers, so GGUF export names it (medlearn.gguf_convert).
 TRAINED_PRE_TOKENIZER = "gpt-2"
@@ -38,7 +40,7 @@ class TinyRecipe:
     pad: str
     unk: str = None
     config_extra: dict = field(default_factory=dict)
-    # A real vocabulary from the package index (medlearn.templates.vendor_tokenizers) instead of a
+    # A real vocabulary from the package index (medlearn.vendor.tokenizers) instead of a
     # trained one: then the tiny model tokenizes exactly as the real model does.
     vocabulary: str = None
 
@@ -58,7 +60,7 @@ RECIPES = {
         ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>",
          "<|eot_id|>", "<|eom_id|>", "<|python_tag|>", "<|finetune_right_pad_id|>"],
         "<|begin_of_text|>", "<|eot_id|>", pad="<|finetune_right_pad_id|>",
-        config_extra={"rope_theta": 500000.0},
+        config_extra=TINY_CONFIG_EXTRA["llama-3"],
     ),
     # Mistral v0.3 made [INST] and [/INST] control tokens with ids 3 and 4.
     "mistral": TinyRecipe("Mistral", ["<unk>", "<s>", "</s>", "[INST]", "[/INST]"], "<s>", "</s>",
@@ -67,21 +69,12 @@ RECIPES = {
         "Gemma2",
         ["<pad>", "<eos>", "<bos>", "<unk>", "<mask>", "<start_of_turn>", "<end_of_turn>"],
         "<bos>", "<eos>", pad="<pad>", unk="<unk>",
-        config_extra={"head_dim": 16, "query_pre_attn_scalar": 16, "sliding_window": 4096},
+        config_extra=TINY_CONFIG_EXTRA["gemma"],
     ),
     # Starling-LM-7B-alpha: OpenChat's format on a Mistral body; a turn ends with <|end_of_turn|>.
     "openchat": TinyRecipe("Mistral", ["<unk>", "<s>", "</s>", "<|end_of_turn|>", "<|pad_0|>"],
                            "<s>", "<|end_of_turn|>", pad="<|pad_0|>", unk="<unk>"),
 }
-
-# Small but real: hidden size 64 is the narrowest bitsandbytes' CPU 4-bit packing accepts.
-TINY_SHAPE = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                  num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096)
-
-
-def cache_root():
-    """Where tiny models are built: $MEDLEARN_CACHE, else ~/.cache/medlearn."""
-    return Path(os.environ.get("MEDLEARN_CACHE", Path.home() / ".cache" / "medlearn"))
 
 
 def tiny_model_path(family):
@@ -133,8 +126,6 @@ def quiet_progress_bars():
 
 def remove_abandoned_builds(folder):
     """Delete the hidden work folders of builds whose process is gone (killed mid-build); returns them."""
-    from .runs import process_alive
-
     removed = []
     for workdir in Path(folder).glob(".*-*-*"):
         pid = workdir.name.split("-")[-2]
@@ -156,8 +147,6 @@ def real_vocabulary_tokenizer(recipe):
     without the flag), with the pad token and length the tiny model uses."""
     from transformers import AutoTokenizer
 
-    from .templates.vendor_tokenizers import sentencepiece_folder
-
     # Given to from_pretrained, so save_pretrained writes them into the tiny model's config.
     return AutoTokenizer.from_pretrained(str(sentencepiece_folder(recipe.vocabulary, False)), legacy=False,
                                          pad_token=recipe.pad, padding_side="right",
@@ -165,8 +154,6 @@ def real_vocabulary_tokenizer(recipe):
 
 
 def sentencepiece_model_file(recipe):
-    from .templates.vendor_tokenizers import sentencepiece_folder
-
     return sentencepiece_folder(recipe.vocabulary, False) / "tokenizer.model"
 
 
@@ -184,7 +171,7 @@ def trained_tokenizer(recipe):
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=VOCAB_SIZE, special_tokens=recipe.special_tokens, show_progress=False,
+        vocab_size=TINY_VOCAB_SIZE, special_tokens=recipe.special_tokens, show_progress=False,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
     tokenizer.train([str(CORPUS)], trainer)

@@ -18,6 +18,8 @@ import sys
 import tarfile
 from pathlib import Path
 
+from ..cache import cache_root
+
 LLAMA_CPP_PYTHON = "0.3.36"  # the sdist whose vendored llama.cpp files the checks read
 _PREFIX = f"llama_cpp_python-{LLAMA_CPP_PYTHON}/vendor/llama.cpp/"
 # The members of the sdist we read; everything else in it (C++ sources, binaries) stays packed.
@@ -38,8 +40,6 @@ COMPLETE = ".medlearn-complete-2"
 
 def vendor_root():
     """<cache>/vendor, the cache being $MEDLEARN_CACHE or ~/.cache/medlearn (as for tiny models)."""
-    from ..tiny import cache_root
-
     return cache_root() / "vendor"
 
 

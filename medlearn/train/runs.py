@@ -18,7 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from .artifacts import write_json
+from ..artifacts import write_json
+from ..cache import process_alive
 
 RECORD = "run.json"
 LOCK = ".lock"
@@ -175,24 +176,6 @@ def _is_alive(holder):
     except (KeyError, ValueError, TypeError):
         return False
     return process_alive(pid)
-
-
-def process_alive(pid):
-    """True while process `pid` runs on this machine (a zombie, finished but not reaped, does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # alive, owned by someone else
-    return not _is_zombie(pid)
-
-
-def _is_zombie(pid):
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
-    except OSError:
-        return False
 
 
 # ---------------------------------------------------------------- clearing and checkpoints

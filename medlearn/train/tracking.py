@@ -6,8 +6,8 @@ import time
 
 from transformers import TrainerCallback
 
-from .artifacts import read_loss_rows, write_json, write_loss_rows
-from .runtime import stack_versions
+from ..artifacts import read_loss_rows, write_json, write_loss_rows
+from ..runtime import stack_versions
 
 
 class LossCSVCallback(TrainerCallback):

@@ -1,15 +1,11 @@
 """The Unsloth sequence behind `medlearn.train`: load in 4-bit, add LoRA, build TRL's SFTTrainer."""
-from .registry import MODELS
+from ..models import load_model
+from ..precision import torch_dtype
+from ..templates import prepare_tokenizer
 
 
-def load_for_training(choice, config):
-    """(model with LoRA adapters, tokenizer with its chat template, precision) for `choice`."""
-    from .train import choose_precision, torch_dtype
-
-    spec = MODELS.get(choice.requested)
-    precision = choose_precision(config, fp16_safe=spec.fp16_safe if spec else True)
-    from .models import load_model
-    from .templates import prepare_tokenizer
+def load_for_training(choice, config, precision):
+    """(model with LoRA adapters, tokenizer with its chat template) for `choice`, loaded in `precision`."""
 
     model, tokenizer = load_model(choice, config.max_seq_length, config.load_in_4bit,
                                   torch_dtype(precision))
@@ -22,7 +18,7 @@ def load_for_training(choice, config):
         use_gradient_checkpointing=config.use_gradient_checkpointing, random_state=config.seed,
         max_seq_length=config.max_seq_length,
     )
-    return model, tokenizer, precision
+    return model, tokenizer
 
 
 def sft_config(config, precision, checkpoint_dir, has_eval, run_name):
@@ -62,8 +58,8 @@ def build_trainer(model, tokenizer, choice, config, precision, train_dataset, ev
     """An SFTTrainer with response-only loss and the loss-CSV callback, checked before it trains."""
     from transformers.trainer_callback import ProgressCallback
 
-    from .plots import plot_loss_curves
-    from .templates import add_text_column, apply_response_only
+    from ..plots import plot_loss_curves
+    from ..templates import add_text_column, apply_response_only
     from .tracking import LossCSVCallback, LossProgressBar
 
     train_text = add_text_column(train_dataset, tokenizer, choice.template)

@@ -10,42 +10,14 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..artifacts import check_writable, loss_csv_path, loss_png_path, stats_json_path, write_json
+from ..config import build_config
+from ..memory import plan_memory
+from ..models import choose_model
+from ..precision import choose_precision
+from ..record import write_run_info
+from ..registry import MODELS
 from . import runs
-from .artifacts import check_writable, loss_csv_path, loss_png_path, stats_json_path, write_json
-from .models import choose_model, write_run_info
-
-ALL_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-PRECISIONS = ("auto", "fp16", "bf16", "fp32")
-
-
-@dataclass
-class TrainConfig:
-    """Every knob of a run. The defaults fit a free T4; each can be overridden by name."""
-    max_seq_length: int = 2048
-    load_in_4bit: bool = True
-    lora_r: int = 16  # adapter rank: capacity of the update (and its size on disk)
-    lora_alpha: int = 16  # update scale is alpha / r; alpha = r keeps it at 1
-    lora_dropout: float = 0.0  # 0 lets Unsloth use its fast path
-    target_modules: tuple = ALL_PROJECTIONS  # all attention and MLP projections
-    use_gradient_checkpointing: str = "unsloth"  # recompute activations: long sequences fit in 15 GB
-    per_device_train_batch_size: int = 2
-    gradient_accumulation_steps: int = 4  # effective batch 8
-    learning_rate: float = 2e-4
-    warmup_steps: int = 5
-    max_steps: int = 60  # -1 trains num_train_epochs instead
-    num_train_epochs: float = 1.0
-    optim: str = "adamw_8bit"  # 8-bit optimizer states save ~75% of their memory (Adam on CPU)
-    weight_decay: float = 0.01
-    lr_scheduler_type: str = "linear"
-    seed: int = 3407
-    logging_steps: int = 1
-    eval_steps: int = 0  # 0: evaluate 5 times over the run
-    save_steps: int = 20  # checkpoints for resume after a Colab disconnect
-    save_total_limit: int = 2
-    precision: str = "auto"  # auto: bf16 if supported, else fp16, else fp32 for fp16-unsafe models
-    group_by_length: bool = True  # batches of similar length: little padding (see benchmarks/)
-    artifacts_dir: str = "artifacts"  # loss CSV, stats JSON, plots
-    output_dir: str = "outputs"  # checkpoints and the adapter (Google Drive on Colab)
 
 
 @dataclass
@@ -62,49 +34,6 @@ class TrainResult:
     choice: object = None
 
 
-def build_config(**knobs):
-    """A TrainConfig with `knobs` applied, each parsed to its type and checked (medlearn.knobs).
-
-    Text values are parsed too (`max_steps="100"`, `load_in_4bit="false"`), so `--set` and Python
-    calls share one set of rules; an unknown knob fails with the list of valid ones.
-    """
-    from .knobs import parse_knobs
-
-    config = TrainConfig(**parse_knobs(TrainConfig, knobs))
-    if config.precision not in PRECISIONS:
-        raise ValueError(f"precision={config.precision!r}: choose one of {', '.join(PRECISIONS)}.")
-    return config
-
-
-def choose_precision(config, fp16_safe):
-    """'bf16', 'fp16' or 'fp32' for this machine and model (a T4 has no native bf16)."""
-    if config.precision != "auto":
-        return config.precision
-    import torch
-
-    from .runtime import native_bf16
-
-    if torch.cuda.is_available():
-        if native_bf16():  # not torch.cuda.is_bf16_supported(): it counts emulation (True on a T4)
-            return "bf16"
-        return "fp16" if fp16_safe else "fp32"
-    import unsloth  # noqa: F401  (unsloth_zoo refuses to import before it)
-    from unsloth_zoo.cpu.runtime import cpu_bf16_supported
-
-    return "bf16" if cpu_bf16_supported() else "fp32"
-
-
-def torch_dtype(precision):
-    """The dtype FastLanguageModel loads the model in for a precision: the same one TRL trains in.
-
-    Passed explicitly rather than left to Unsloth, so the model and TRL's fp16/bf16 flags can never
-    disagree (Unsloth refuses to train an fp16 model with bf16=True).
-    """
-    import torch
-
-    return {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[precision]
-
-
 def train(model_name, train_dataset, eval_dataset=None, run_name=None, resume=False,
           use_tiny="auto", callbacks=None, overwrite=False, **knobs):
     """Fine-tune `model_name` on `train_dataset` (a Dataset with `messages`); returns a TrainResult.
@@ -117,8 +46,6 @@ def train(model_name, train_dataset, eval_dataset=None, run_name=None, resume=Fa
     callbacks: extra transformers TrainerCallbacks (early stopping, your own logging).
     """
     import unsloth  # noqa: F401  (first: it patches transformers, TRL and PEFT on import)
-
-    from .memory import plan_memory
 
     config = build_config(**knobs)
     if train_dataset is None or len(train_dataset) == 0:
@@ -142,14 +69,12 @@ def train(model_name, train_dataset, eval_dataset=None, run_name=None, resume=Fa
 
 def _train_locked(choice, config, record, checkpoint, paths, run_name, train_dataset, eval_dataset,
                   callbacks):
-    import dataclasses as dc
-
-    from .trainer_setup import build_trainer, load_for_training
     from .tracking import SegmentCallback
+    from .trainer import build_trainer, load_for_training
 
-    # A resumed run keeps the precision it started in, whatever "auto" would pick today.
-    load_config = dc.replace(config, precision=record["precision"]) if record.get("precision") else config
-    model, tokenizer, precision = load_for_training(choice, load_config)
+    # Decided once, here: a resumed run keeps the precision it started in, whatever "auto" picks today.
+    precision = record.get("precision") or choose_precision(config, _fp16_safe(choice))
+    model, tokenizer = load_for_training(choice, config, precision)
     record["precision"] = precision
     segment = SegmentCallback(lambda: runs.write_record(paths["run_dir"], record), record)
     trainer = build_trainer(model, tokenizer, choice, config, precision, train_dataset, eval_dataset,
@@ -164,6 +89,12 @@ def _train_locked(choice, config, record, checkpoint, paths, run_name, train_dat
     record["state"] = "finished"
     runs.write_record(paths["run_dir"], record)
     return result
+
+
+def _fp16_safe(choice):
+    """Whether the model trains safely in fp16 (the registry says; a model outside it is assumed so)."""
+    spec = MODELS.get(choice.requested)
+    return spec.fp16_safe if spec else True
 
 
 def default_run_name(model_name):
@@ -267,8 +198,8 @@ def _evaluate(trainer):
 
 
 def _finish(trainer, choice, config, precision, paths, run_name, record, eval_after, sources):
-    from .artifacts import use_normal_mode
-    from .plots import plot_all_runs
+    from ..artifacts import use_normal_mode
+    from ..plots import plot_all_runs
     from .tracking import build_stats, save_stats
 
     config_used = dict(dataclasses.asdict(config), precision_used=precision, model=choice.requested,

@@ -13,7 +13,7 @@ import json
 import shutil
 from functools import lru_cache
 
-from .vendor_files import llama_cpp_file, package_file, vendor_root
+from .files import llama_cpp_file, package_file, vendor_root
 
 # Mistral's file names inside mistral_common/data, by tokenizer version.
 MISTRAL_MODELS = {"v1": "tokenizer.model.v1", "v3": "mistral_instruct_tokenizer_240323.model.v3"}
