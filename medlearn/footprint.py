@@ -100,6 +100,8 @@ SHAPES = {
     "gemma-1.1-7b-it": Shape(28, 3072, 24576, 256000, 16, 16, 256, True),
     "gemma-3-1b-it": Shape(26, 1152, 6912, 262144, 4, 1, 256, True),
     "starling-lm-7b-alpha": Shape(32, 4096, 14336, 32002, 32, 8, 128, False),
+    "smollm2-135m-instruct": Shape(30, 576, 1536, 49152, 9, 3, 64, True),
+    "gemma-3-270m": Shape(18, 640, 2048, 262144, 4, 1, 256, True),
 }
 
 

