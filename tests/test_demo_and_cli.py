@@ -35,6 +35,19 @@ def test_train_command_runs_and_rejects_unknown_knobs(tmp_path):
     assert (tmp_path / "o" / "cli" / "adapter" / "adapter_model.safetensors").exists()
 
 
+def test_the_default_demo_fine_tunes_a_real_model_with_a_visible_effect(tmp_path, capsys):
+    # make demo's run: SmolLM2-135M-Instruct's real weights on the CPU, 20 steps on the shipped samples.
+    from medlearn.demo import run_demo
+
+    row = run_demo(artifacts_dir=tmp_path / "a", output_dir=tmp_path / "o").iloc[0]
+    printed = capsys.readouterr().out
+    assert row["model"] == "smollm2-135m-instruct" and row["steps"] == 20
+    fall = 1 - row["eval_after"] / row["eval_before"]
+    assert fall >= 0.05, f"held-out loss {row['eval_before']} -> {row['eval_after']}: fell {fall:.1%}, not 5%"
+    assert row["answer_before"] != row["answer"] and "breath" in (row["answer_before"] + row["answer"]).lower()
+    assert "(/" in printed and "tiny" not in printed.split("[1/3]")[0]  # the real folder trained, no stand-in
+
+
 def test_demo_trains_reports_and_answers(tmp_path, capsys):
     from medlearn.demo import run_demo
 
@@ -44,7 +57,7 @@ def test_demo_trains_reports_and_answers(tmp_path, capsys):
     row = summary.iloc[0]
     assert row["steps"] == 4 and row["eval_after"] < row["eval_before"]
     assert isinstance(row["answer"], str) and row["answer"]
-    assert "[3/3] Done" in printed and "tiny-llama-3 answers" in printed
+    assert "[3/3] Done" in printed and "tiny-llama-3 answers" in printed and "before fine-tuning:" in printed
     assert "medquad: read" in printed  # the cleaning report of each source, not just its name
     assert {p.name for p in (tmp_path / "a").iterdir()} >= {
         "tiny-llama-3_loss.csv", "trainer_stats_tiny-llama-3.json", "tiny-llama-3_loss.png", "all_models.png"}
