@@ -3,6 +3,7 @@
     python tools/cpu_spread.py                                   # 6 settings: 3 kernels x 1 and 2 threads
     python tools/cpu_spread.py --kernels own avx2 --threads 2    # a subset
     python tools/cpu_spread.py --reuse /tmp/cpu-spread-XXXX      # re-read the figures of kept copies
+    python tools/cpu_spread.py --notebooks 04_finetune_llama     # one notebook's figures, merged in
 
 Each setting runs in its own copy of the working tree with a fresh MEDLEARN_CACHE (so the tiny models are
 rebuilt under that setting too): it executes the notebooks whose figures the lessons quote, then reads
@@ -60,7 +61,7 @@ def setting_env(kernels, threads, copy):
     return env
 
 
-def run_setting(kernels, threads, root, reuse=False):
+def run_setting(kernels, threads, root, reuse=False, notebooks=NOTEBOOKS):
     """(name, {quantity: [values]}) from the notebooks and numeric tests run in a fresh copy under this
     setting; with `reuse`, the current code is copied over the kept copy and the notebooks' artifacts
     there are read again (delete its numeric.json to rerun the numeric tests)."""
@@ -69,19 +70,22 @@ def run_setting(kernels, threads, root, reuse=False):
     env = setting_env(kernels, threads, copy)
     copy_tree(copy)
     if not reuse:
-        run_notebooks(name, copy, env)
-    if not (copy / "numeric.json").exists():
-        (copy / "numeric.json").write_text(json.dumps(run_numeric_tests(name, copy, env)))
-    numeric = json.loads((copy / "numeric.json").read_text())
+        run_notebooks(name, copy, env, notebooks)
+    numeric = {}
+    if notebooks == NOTEBOOKS:  # a subset measures only its own notebooks' figures
+        if not (copy / "numeric.json").exists():
+            (copy / "numeric.json").write_text(json.dumps(run_numeric_tests(name, copy, env)))
+        numeric = json.loads((copy / "numeric.json").read_text())
+    lessons = [f"{notebook}.md" for notebook in notebooks]
     read = ("import json, test_lesson_figures as figures; "
-            f"print(json.dumps(figures.run_figures({LESSONS!r})))")
+            f"print(json.dumps(figures.run_figures({lessons!r})))")
     out = subprocess.run([sys.executable, "-c", read], cwd=copy / "notebooks", env=env, capture_output=True,
                          text=True, check=True).stdout
     return name, {**json.loads(out.strip().splitlines()[-1]), **numeric}
 
 
-def run_notebooks(name, copy, env):
-    paths = [f"notebooks/{notebook}.ipynb" for notebook in NOTEBOOKS]
+def run_notebooks(name, copy, env, notebooks):
+    paths = [f"notebooks/{notebook}.ipynb" for notebook in notebooks]
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", *paths],
                           cwd=copy, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -118,6 +122,9 @@ def main():
     parser.add_argument("--threads", nargs="+", type=int, default=[2, 1], choices=[1, 2])
     parser.add_argument("--keep", action="store_true", help="keep the copies (their artifacts) in /tmp")
     parser.add_argument("--reuse", type=Path, help="a folder of copies kept by an earlier --keep run")
+    parser.add_argument("--notebooks", nargs="+", default=NOTEBOOKS, choices=NOTEBOOKS,
+                        help="run only these notebooks; their quantities replace theirs in cpu_spread.json and "
+                             "the others are kept as they were measured")
     args = parser.parse_args()
     root = args.reuse or Path(tempfile.mkdtemp(prefix="cpu-spread-"))
     settings = [(kernels, threads) for threads in args.threads for kernels in args.kernels]
@@ -125,7 +132,8 @@ def main():
     for threads in args.threads:  # settings of one thread share the two cores
         batch = [setting for setting in settings if setting[1] == threads]
         with ThreadPoolExecutor(max_workers=2 // threads) as pool:
-            for name, figures in pool.map(lambda s: run_setting(*s, root, reuse=bool(args.reuse)), batch):
+            for name, figures in pool.map(
+                    lambda s: run_setting(*s, root, reuse=bool(args.reuse), notebooks=args.notebooks), batch):
                 results[name] = figures
     largest = spreads(results)
     print("\nquantity | " + " | ".join(results) + " | spread")
@@ -134,6 +142,10 @@ def main():
         print(f"{quantity} | " + " | ".join(" ".join(f"{v:.4f}" for v in values) for values in columns)
               + f" | {spread:.4f}")
     out = REPO / "notebooks" / "cpu_spread.json"
+    if args.notebooks != NOTEBOOKS:  # merge: the measured quantities replace their old values, the rest stay
+        earlier = json.loads(out.read_text())
+        largest = dict(earlier["spread"], **largest)
+        results = {name: dict(earlier["values"].get(name, {}), **figures) for name, figures in results.items()}
     out.write_text(json.dumps({"command": "python tools/cpu_spread.py", "settings": list(results),
                                "spread": largest, "values": results}, indent=1) + "\n")
     print(f"\nspreads written to {out.relative_to(REPO)} (notebooks/test_lesson_figures.py reads them)")
