@@ -7,8 +7,9 @@ medlearn.guard.add_refusal_examples), measures each with the evaluation's off-to
 (medlearn.evaluation.evaluate_offtopic: greedy replies to held-out labelled questions, a reply that
 opens with the course refusal counts as declined), then again with the guard in front
 (medlearn.guard.offtopic_with_guard). Writes artifacts/bench_refusal.json and prints a table.
-On a CPU everything is tiny and the shipped samples are used: the held-out set is a handful of
-questions, so the numbers show the pipeline works, not how well a real model learns to decline.
+On a CPU the shipped samples are used: the held-out set is a handful of questions. With a tiny model the
+numbers show only that the pipeline works; `--model smollm2-135m-instruct` trains a real model on the CPU
+(medlearn.demo.REAL_CPU_KNOBS), which shows what a real model learns from the mix.
 """
 import argparse
 import json
@@ -17,8 +18,9 @@ from pathlib import Path
 
 
 def train_variant(model, data, refusal_share, steps, sample, artifacts, outputs):
-    from medlearn.demo import TINY_KNOBS
+    from medlearn.demo import cpu_knobs
     from medlearn.guard import add_refusal_examples
+    from medlearn.models import choose_model
     from medlearn.train import train
 
     share = 0.0
@@ -26,7 +28,7 @@ def train_variant(model, data, refusal_share, steps, sample, artifacts, outputs)
     if refusal_share:
         rows, report = add_refusal_examples(data.train, refusal_share, sample=sample, return_report=True)
         share = report["share"]  # fewer non-medical questions than asked for gives a smaller share
-    knobs = dict(TINY_KNOBS if model.startswith("tiny-") else {}, max_steps=steps, eval_steps=0, save_steps=10_000,
+    knobs = dict(cpu_knobs(choose_model(model)), max_steps=steps, eval_steps=0, save_steps=10_000,
                  artifacts_dir=artifacts, output_dir=outputs)
     run = f"refusal_{'mix' if refusal_share else 'plain'}"
     return train(model, rows, None, run_name=run, **knobs), len(rows), share

@@ -178,6 +178,7 @@ def compare_row(run):
 
 def lesson_04():
     import pandas as pd
+    from medlearn.demo import REAL_CPU_KNOBS
 
     s = stats("llama-3_1-8b-instruct")
     train, held_out = split_sizes()
@@ -192,7 +193,10 @@ def lesson_04():
             ("by ", Near(base - mixed, "general-chat mix: drop"), ", against ", Near(base - medical, "general-chat mix: drop"),
              " for the medical-only one"),
             "The tiny model has {:,} trainable adapter parameters".format(adapter_parameters(adapter)),
-            f"its adapter file is {adapter.stat().st_size / 1000:.0f} kB"] + [
+            f"its adapter file is {adapter.stat().st_size / 1000:.0f} kB",
+            ("SmolLM2's held-out loss went from **",) + losses(stats("smollm2-135m-instruct"), " to ") + ("**",),
+            "{} training steps of {} rows".format(REAL_CPU_KNOBS["max_steps"],
+                                                  REAL_CPU_KNOBS["per_device_train_batch_size"])] + [
         table_row(name, [(Near(row.iloc[0], "general-chat mix: eval loss"),),
                          (Near(row.iloc[1], "general-chat mix: eval loss"),)])
         for name, row in mix_table.iterrows()]
