@@ -29,11 +29,11 @@ def cpu_knobs(choice):
     """The knobs a model needs on this machine: tiny stand-ins and real CPU models have their own."""
     if choice.tiny:
         return TINY_KNOBS
+    from .models.choice import cuda_available
     from .registry import MODELS
 
     spec = MODELS.get(choice.requested)
-    on_cpu_weights = spec is not None and spec.runs_on_cpu and choice.source != spec.hub_id
-    return REAL_CPU_KNOBS if on_cpu_weights else {}
+    return REAL_CPU_KNOBS if spec and spec.runs_on_cpu and not cuda_available() else {}
 
 
 def run_demo(models=DEMO_MODELS, sources=DEMO_SOURCES, sample=True, artifacts_dir="artifacts",

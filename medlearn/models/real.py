@@ -67,7 +67,6 @@ def _write_model(name, package, weights, workdir):
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
         # Dequantized now: saved as plain weights, with no trace of the GGUF quantizer in the config.
         model.hf_quantizer = None
-        model.config.quantization_config = None
         del model.config.quantization_config
         model.save_pretrained(workdir)
     real_tokenizer(weights, gguf).save_pretrained(workdir)
