@@ -70,7 +70,9 @@ def fetch_llama_cpp_files(quiet=True):
     downloads.mkdir(parents=True, exist_ok=True)
     archive = downloads / f"llama_cpp_python-{LLAMA_CPP_PYTHON}.tar.gz"
     if not archive.exists():
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+        # the source distribution of this one package; its build tools may come as wheels (building
+        # them from source too fails on Python 3.13, where setuptools' own sources need a newer build)
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", "llama-cpp-python",
                    f"llama-cpp-python=={LLAMA_CPP_PYTHON}", "-d", str(downloads)]
         done = subprocess.run(command, capture_output=quiet, text=True)
         if done.returncode != 0 or not archive.exists():
