@@ -65,9 +65,10 @@ def _write_model(name, package, weights, workdir):
     gguf = gguf_path(package, weights, workdir)
     with quiet_progress_bars():
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
-        # Dequantized now: saved as plain weights, with no trace of the GGUF quantizer in the config.
+        # Dequantized now: saved as plain weights, with no trace of the GGUF quantizer in the config
+        # (transformers 5.17 records one; 5.15, Colab's, does not).
         model.hf_quantizer = None
-        del model.config.quantization_config
+        model.config.__dict__.pop("quantization_config", None)
         model.save_pretrained(workdir)
     real_tokenizer(weights, gguf).save_pretrained(workdir)
     use_normal_mode(workdir)  # safetensors are written 0600: give them the process's usual mode
