@@ -70,7 +70,7 @@ def run_demo(models=DEMO_MODELS, sources=DEMO_SOURCES, sample=True, artifacts_di
 
 
 def _train_one(model_name, data, artifacts_dir, output_dir, overwrite, knobs):
-    from .inference import generate_reply
+    from .inference import before_and_after
     from .models import choose_model
     from .train import train
 
@@ -79,10 +79,7 @@ def _train_one(model_name, data, artifacts_dir, output_dir, overwrite, knobs):
     result = train(model_name, data.train, data.eval, run_name=model_name.replace(".", "_"),
                    artifacts_dir=artifacts_dir, output_dir=output_dir, overwrite=overwrite, **run_knobs)
     stats = result.stats
-    ask = [{"role": "user", "content": QUESTION}]
-    with result.model.disable_adapter():  # the base model, as it answered before the LoRA update
-        before = generate_reply(result.model, result.tokenizer, result.choice.template, ask, max_new_tokens=40)
-    answer = generate_reply(result.model, result.tokenizer, result.choice.template, ask, max_new_tokens=40)
+    before, answer = before_and_after(result, [{"role": "user", "content": QUESTION}], max_new_tokens=40)
     return {"model": model_name, "template": result.choice.template, "steps": stats["steps"],
             "final_loss": round(stats["final_loss"], 3), "eval_before": stats["eval_loss_before"],
             "eval_after": stats["eval_loss_after"], "seconds": round(stats["runtime_seconds"], 1),

@@ -37,6 +37,15 @@ class ReplyInfo:
     stop_reason: str = ""  # "stop token" (the turn ended) or "length" (max_new_tokens reached)
 
 
+def before_and_after(result, messages, max_new_tokens=60):
+    """(reply before, reply after) fine-tuning, greedy: the same model with its LoRA adapter switched off,
+    then on. `result` is what train() returned."""
+    model, tokenizer, template = result.model, result.tokenizer, result.choice.template
+    with model.disable_adapter():  # the base model, as it answered before the LoRA update
+        before = generate_reply(model, tokenizer, template, messages, max_new_tokens)
+    return before, generate_reply(model, tokenizer, template, messages, max_new_tokens)
+
+
 def stream_reply(model, tokenizer, template, messages, max_new_tokens=256, info=None):
     """Yield the reply's text piece by piece as the model writes it; greedy, stops at stop tokens."""
     import threading

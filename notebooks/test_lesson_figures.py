@@ -14,6 +14,7 @@ within the tolerance of its quantity, and with no digit finer than the spread th
 import json
 import math
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -325,6 +326,13 @@ def lesson_01():
 
     from medlearn.registry import registry_rows
 
+    sys.path.insert(0, str(REPO / "tools"))
+    import install
+    from colab_runtime import read_freeze
+
+    colab = {install.canonical(name): release for name, release in read_freeze().items()}
+    moves = [f"| {name} | {colab[name]} |" for name in install.JUSTIFIED_COLAB_MOVES]  # the install's table
+
     models = {row["name"]: row for row in registry_rows()}
     gemmas = [name for name, row in models.items() if row["family"] == "gemma"]
     fp16 = {name: f"{row['params_b'] * 2:.1f} GB" for name, row in models.items()}  # notebook 01's weights table
@@ -334,7 +342,7 @@ def lesson_01():
             f"Mistral-7B {fp16['mistral-7b-instruct-v0.3']}",
             f"{models['llama-3.1-8b-instruct']['params_b'] * 0.5:.1f} GB for Llama-3.1-8B",
             f"torch {version('torch').split('+')[0]} (CPU), unsloth {version('unsloth')}, transformers "
-            f"{version('transformers')}, trl {version('trl')} and peft {version('peft')}"]
+            f"{version('transformers')}, trl {version('trl')} and peft {version('peft')}"] + moves
 
 
 def lesson_02():
