@@ -49,19 +49,29 @@ def colab_constraints(freeze):
 
 
 def twin_packages(freeze, requires_dist):
-    """The requirements to install: Colab's version of each package the course or Unsloth names, plus the
-    test harness. Packages Colab lacks are left to the Colab install, as on Colab."""
+    """The requirements to install: Colab's version of each package that the course, Unsloth or the CPU
+    lane's packages name, plus the test harness. Packages Colab lacks are left to the Colab install, as on
+    Colab. `requires_dist`: the Requires-Dist lines of unsloth, unsloth_zoo and the CPU lane's packages."""
     colab = {install.canonical(name): version for name, version in colab_constraints(freeze).items()}
     from packaging.requirements import Requirement
 
     names = {install.canonical(install.package_name(r)) for r in
              install.read_requirements(REPO / "requirements.txt", include_tests=False)}
+    # extras' packages too: Colab has most of them, and the closer the twin is to Colab the better
     names |= {install.canonical(Requirement(line).name) for line in requires_dist}
     names |= set(HARNESS)
     wanted = sorted(f"{name}=={colab[name]}" for name in names if name in colab)
     pins = {install.canonical(install.package_name(r)): r for r in
             install.read_requirements(REPO / "requirements.txt", include_tests=True)}
     return wanted + [pins[name] for name in HARNESS if name not in colab]
+
+
+def cpu_lane_requires_dist():
+    """What the CPU lane's packages (installed --no-deps on Colab) import from Colab: tiktoken, jsonschema, ...
+    Read from this interpreter, where `make env` installed them at their pins."""
+    import importlib.metadata
+
+    return [line for name in install.cpu_lane_packages() for line in importlib.metadata.requires(name) or []]
 
 
 def build(twin):
@@ -81,7 +91,7 @@ def build(twin):
     freeze = read_freeze()
     constraints = twin / "colab-constraints.txt"
     constraints.write_text("".join(f"{n}=={v}\n" for n, v in sorted(colab_constraints(freeze).items())))
-    packages = twin_packages(freeze, install.unsloth_requires_dist())
+    packages = twin_packages(freeze, install.unsloth_requires_dist() + cpu_lane_requires_dist())
     run([twin / "bin" / "python", "-m", "pip", "install", "--quiet", "-c", constraints, *packages])
     stamp.write_text(digest)
     print(f"Colab twin built in {time.monotonic() - started:.0f} s: {len(packages)} packages at Colab's "
