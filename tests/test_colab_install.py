@@ -132,3 +132,32 @@ def test_a_move_is_judged_against_colabs_own_version():
                                harness.marker_environment("3.13.15"))
     verdicts = {owner: verdict for owner, _, _, verdict in found["pyarrow"]}
     assert verdicts == {"meets": "BREAKS", "extra-unmet": "unmet on Colab already", "fine": "fits"}
+
+
+# --- the Colab twin (tools/colab_twin.py): what make colab-twin installs and what make colab-test refuses ---
+sys.path.insert(0, str(REPO / "tools"))
+import colab_twin  # noqa: E402
+
+
+def test_the_twin_pins_colabs_versions_but_not_its_cuda_build():
+    constraints = colab_twin.colab_constraints(harness.read_freeze())
+    assert constraints["torch"] == "2.11.0" and constraints["pandas"] == "2.2.3"  # +cu128 dropped
+    assert not [name for name in constraints if name.lower().startswith(("nvidia-", "cuda-"))]
+
+
+def test_the_twin_holds_colabs_version_of_what_the_course_and_its_cpu_lane_import():
+    packages = colab_twin.twin_packages(harness.read_freeze(),
+                                        install.unsloth_requires_dist() + colab_twin.cpu_lane_requires_dist())
+    # (pyarrow and the other dependencies come along, held to Colab's versions by the constraints)
+    for expected in ("transformers==5.15.0", "peft==0.20.0", "datasets==4.0.0", "tiktoken==0.14.0",
+                     "ipykernel==6.17.1", "nbval==0.11.0"):
+        assert expected in packages
+    assert not [p for p in packages if p.startswith(("unsloth", "trl==", "bitsandbytes"))], \
+        "what Colab lacks is the Colab install's job, not the twin's"
+
+
+def test_a_move_without_a_reason_is_refused(capsys):
+    before = {"pyarrow": "18.1.0", "numpy": "2.1.3", "scipy": "1.16.3"}
+    after = {"pyarrow": "26.0.1", "numpy": "2.1.3", "scipy": "1.17.0"}
+    assert colab_twin.unjustified_moves(before, after) == ["scipy"]
+    assert "moved scipy 1.16.3 -> 1.17.0: NOT JUSTIFIED" in capsys.readouterr().out
