@@ -20,7 +20,7 @@ from ..cache import build_once, cache_root
 from ..registry import get_model
 from ..vendor.tokenizers import gguf_sentencepiece_proto
 
-BUILD_VERSION = 1  # bump when a build changes, so cached folders are rebuilt
+BUILD_VERSION = 2  # bump when a build changes, so cached folders are rebuilt
 
 
 @dataclass(frozen=True)
@@ -108,8 +108,19 @@ def real_tokenizer(weights, gguf):
         # from_pretrained is told: set them as the file's token ids say.
         for attribute, token in weights.special_tokens.items():
             setattr(tokenizer, attribute, token)
+        plain_byte_level(tokenizer.backend_tokenizer)
         return tokenizer
     return _sentencepiece_tokenizer(weights, gguf)
+
+
+def plain_byte_level(backend):
+    """A GPT-2-style byte-level BPE, as SmolLM2 publishes it. transformers' GGUF reader adds SentencePiece's
+    byte fallback and a decoder sequence that decode the same text, but llama.cpp's converter reads those
+    as a SentencePiece vocabulary and writes a GGUF whose tokenizer crashes llama.cpp."""
+    from tokenizers import decoders
+
+    backend.model.byte_fallback = False  # every byte already has its own token in a byte-level vocabulary
+    backend.decoder = decoders.ByteLevel()
 
 
 def _sentencepiece_tokenizer(weights, gguf):
