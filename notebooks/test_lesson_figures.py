@@ -375,7 +375,10 @@ def lesson_11():
         pytest.skip(missing_llama_cpp())
     folder = REPO / "outputs" / "use_your_model" / "gguf"
     sizes = {method: (folder / f"gguf.{method.upper()}.gguf").stat().st_size / 1e6 for method in ("q4_k_m", "q8_0", "f16")}
-    return [", ".join(f"{method} {size:.2f} MB" for method, size in sizes.items()) + "."]
+    real = folder.parent / "smollm2_gguf"  # the real model's files, same notebook
+    real_sizes = {method: (real / f"smollm2_gguf.{method.upper()}.gguf").stat().st_size / 1e6 for method in ("q8_0", "q4_k_m")}
+    return [", ".join(f"{method} {size:.2f} MB" for method, size in sizes.items()) + ".",
+            ", ".join(f"{method} {size:.2f} MB" for method, size in real_sizes.items()) + ","]
 
 
 LESSONS = {"01_setup_and_gpu_check.md": lesson_01, "02_medical_datasets.md": lesson_02,
