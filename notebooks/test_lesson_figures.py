@@ -310,7 +310,20 @@ def lesson_10():
         b, t = (newest(f"eval_{run}-{side}_", benchmark) for side in ("base", "finetuned"))
         key = f"notebook 10: {benchmark} accuracy"
         lines.append(table_row(f"{title}, n = {b['n']}", [(Near(b["accuracy"], key),), (Near(t["accuracy"], key),)]))
-    return lines
+    real = {protocol: real_model_accuracy("pubmedqa", protocol) for protocol in ("leaderboard", "chat")}
+    return lines + [f"On PubMedQA it scored {real['leaderboard']:.3f} under the leaderboard protocol and "
+                    f"{real['chat']:.3f} under chat."]
+
+
+def real_model_accuracy(benchmark, protocol):
+    """SmolLM2's accuracy on a shipped benchmark sample, as `medlearn eval` prints it (about 30 s)."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "medlearn", "eval", "--model", "smollm2-135m-instruct",
+                           "--benchmark", benchmark, "--protocol", protocol, "--sample", "--json",
+                           "--artifacts-dir", str(REPO / "artifacts" / "lesson_checks")],
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)["accuracy"]
 
 
 def trained_of_total(template):
