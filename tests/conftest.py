@@ -35,6 +35,21 @@ def train_tiny_adapter(root, run_name, max_steps=4, model="tiny-llama-3"):
 
 
 @pytest.fixture(scope="session")
+def smollm2_run(tmp_path_factory):
+    """The demo's fine-tune of a real model, SmolLM2-135M-Instruct (20 steps, about 40 s), trained once for
+    the tests that use a real fine-tune (GGUF export, the web page)."""
+    import unsloth  # noqa: F401  (first: it patches transformers)
+    from medlearn.data import prepare_dataset
+    from medlearn.demo import DEMO_SOURCES, REAL_CPU_KNOBS
+    from medlearn.train import train
+
+    root = tmp_path_factory.mktemp("smollm2")
+    knobs = dict(REAL_CPU_KNOBS, save_steps=100, artifacts_dir=str(root / "artifacts"), output_dir=str(root / "outputs"))
+    return train("smollm2-135m-instruct", prepare_dataset(list(DEMO_SOURCES), sample=True).train, None,
+                 run_name="smollm2", **knobs)
+
+
+@pytest.fixture(scope="session")
 def data():
     """The MedQuAD sample split 80/20: the training and resume tests' shared rows."""
     from medlearn.data import prepare_dataset

@@ -10,7 +10,6 @@ from medlearn import adapters, gguf
 
 pytestmark = pytest.mark.skipif(bool(gguf.missing_llama_cpp()), reason=gguf.missing_llama_cpp())
 
-MODEL = "smollm2-135m-instruct"
 REAL_STEPS = 20
 # Largest log-probability error over the top 10 tokens at 16 steps, measured on this machine: f16 0.014
 # (its weights hold the merged bf16 ones exactly; the sums round differently), q8_0 0.556 (8-bit weights).
@@ -22,21 +21,12 @@ QUESTION = [{"role": "user", "content": "What are the symptoms of asthma?"}]  # 
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    import unsloth  # noqa: F401  (first: it patches transformers)
-
-    from medlearn.data import prepare_dataset
-    from medlearn.demo import DEMO_SOURCES, REAL_CPU_KNOBS
-    from medlearn.train import train
-
-    # the demo's fine-tune (its 20 steps, about 40 s): its answer moves from the base model's
+def exported(smollm2_run, tmp_path_factory):
     root = tmp_path_factory.mktemp("real-gguf")
-    knobs = dict(REAL_CPU_KNOBS, save_steps=100, artifacts_dir=str(root / "artifacts"), output_dir=str(root / "outputs"))
-    result = train(MODEL, prepare_dataset(list(DEMO_SOURCES), sample=True).train, None, run_name="smol", **knobs)
-    model, tokenizer, choice = adapters.load_adapter(result.adapter_dir, load_in_4bit=False)
+    model, tokenizer, choice = adapters.load_adapter(smollm2_run.adapter_dir, load_in_4bit=False)
     methods = ["f16", "q8_0", "q4_k_m"]
     files = adapters.export_gguf(model, tokenizer, root / "gguf", choice, methods, merged=root / "merged")["gguf"]
-    return result, tokenizer, choice, root / "merged", dict(zip(methods, files))
+    return smollm2_run, tokenizer, choice, root / "merged", dict(zip(methods, files))
 
 
 def merged_greedy(folder, ids, n):

@@ -1,4 +1,5 @@
-"""The web chat page: served on 127.0.0.1 with a tiny adapter and used in a real (headless) Chromium."""
+"""The web chat page: served on 127.0.0.1 with a tiny adapter, and with a real model's fine-tune, and used in
+a real (headless) Chromium."""
 import os
 import socket
 import subprocess
@@ -45,12 +46,12 @@ def wait_for_page(url, server, seconds=120):
 
 
 @contextmanager
-def serving(adapter_dir, cwd, *options):
+def serving(adapter_dir, cwd, *options, max_new_tokens=8):
     """`medlearn serve` on a free port of 127.0.0.1 for the adapter; yields the page's URL, then stops it."""
     port = free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
     process = subprocess.Popen([sys.executable, "-m", "medlearn", "serve", "--model", str(adapter_dir),
-                                "--port", str(port), "--max-new-tokens", "8", "--max-length", "512", *options],
+                                "--port", str(port), "--max-new-tokens", str(max_new_tokens), "--max-length", "512", *options],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=cwd)
     try:
         url = f"http://127.0.0.1:{port}/"
@@ -74,30 +75,49 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 
-def test_page_answers_a_question_with_the_disclaimer(server, run):
+def ask_on_the_page(url, adapter_dir, question, screenshot=None):
+    """Open the page in Chromium, ask `question`, wait for the disclaimer; returns the answer's text."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         try:
-            page = browser.new_page()
-            page.goto(server, wait_until="domcontentloaded", timeout=60_000)
+            page = browser.new_page(viewport={"width": 1100, "height": 760})
+            page.goto(url, wait_until="domcontentloaded", timeout=60_000)
             header = page.locator("#medlearn-header")
             header.wait_for(timeout=60_000)
-            assert DISCLAIMER[:40] in header.inner_text() and str(run.adapter_dir) in header.inner_text()
-            page.locator("#medlearn-input textarea").fill("What are the symptoms of asthma?")
+            assert DISCLAIMER[:40] in header.inner_text() and str(adapter_dir) in header.inner_text()
+            page.locator("#medlearn-input textarea").fill(question)
             page.locator("#medlearn-input textarea").press("Enter")
             bot = page.locator("#medlearn-chat .bot").last
             page.wait_for_function("d => document.querySelector('#medlearn-chat').innerText.includes(d)",
-                                   arg=DISCLAIMER[:40], timeout=60_000)
-            chat_text = page.locator("#medlearn-chat").inner_text()
-            assert "What are the symptoms of asthma?" in chat_text
-            answer = bot.inner_text()
-            print("page answer:", repr(answer))
-            assert DISCLAIMER[:40] in answer and len(answer.split(DISCLAIMER[:40])[0].strip("-\n ")) > 0
+                                   arg=DISCLAIMER[:40], timeout=120_000)
+            assert question in page.locator("#medlearn-chat").inner_text()
             assert page.locator("#medlearn-guard input[type=checkbox]").count() == 1
+            if screenshot:
+                page.screenshot(path=str(screenshot), full_page=True)
+            return bot.inner_text()
         finally:
             browser.close()
+
+
+def test_page_answers_a_question_with_the_disclaimer(server, run):
+    answer = ask_on_the_page(server, run.adapter_dir, "What are the symptoms of asthma?")
+    print("page answer:", repr(answer))
+    assert DISCLAIMER[:40] in answer and len(answer.split(DISCLAIMER[:40])[0].strip("-\n ")) > 0
+
+
+def test_a_real_fine_tune_answers_on_the_page(smollm2_run, tmp_path):
+    """SmolLM2's fine-tune served by `medlearn serve`: a real answer, then the disclaimer. The screenshot
+    goes to artifacts/webapp_smollm2.png (docs/webapp_smollm2.png is a copy of one)."""
+    shot = Path("artifacts") / "webapp_smollm2.png"
+    shot.parent.mkdir(exist_ok=True)
+    with serving(smollm2_run.adapter_dir, tmp_path, max_new_tokens=48) as url:
+        answer = ask_on_the_page(url, smollm2_run.adapter_dir, "What are the symptoms of asthma?", shot)
+    print("page answer:", repr(answer))
+    reply = answer.split(DISCLAIMER[:40])[0].lower()
+    assert any(word in reply for word in ("wheez", "cough", "breath", "chest")), answer
+    assert DISCLAIMER[:40] in answer and shot.stat().st_size > 10_000
 
 
 class BrokenModel:
