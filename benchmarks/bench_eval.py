@@ -1,9 +1,10 @@
 """Questions per second of zero-shot option scoring: medlearn vs lm-evaluation-harness, same questions, same model.
 
     python benchmarks/bench_eval.py [--family llama-3] [--batch-size 8] [--rounds 7]
+    python benchmarks/bench_eval.py --real smollm2-135m-instruct   # a real model that runs on a CPU
 
 For each shipped benchmark sample (PubMedQA's official-test rows, MedQA, MedMCQA) and the tiny model of
-a family in float32 on the CPU:
+a family (or, with --real, a real CPU model's folder) in float32 on the CPU:
   lm-eval       lm-eval's HFLM on the tiny model folder, scoring the requests its own task built
                 (lm.loglikelihood: tokenizing and scoring, as lm-eval runs them);
   leaderboard   medlearn's leaderboard protocol on the same folder: building lm-eval's prompts,
@@ -97,20 +98,22 @@ def main():
     parser.add_argument("--family", default="llama-3")
     parser.add_argument("--batch-size", type=int, default=8, help="the same for lm-eval and medlearn")
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--real", help="a registry model that runs on a CPU (medlearn models), instead of a tiny one")
     args = parser.parse_args()
 
     import unsloth  # noqa: F401  (first: it patches transformers)
 
     from medlearn.evaluation import BENCHMARKS, load_for_eval
     from medlearn.evaluation.lm_eval_reference import lm_eval_model
+    from medlearn.models.real import real_model_path
     from medlearn.models.tiny import tiny_model_path
 
-    folder = tiny_model_path(args.family)
+    folder = real_model_path(args.real) if args.real else tiny_model_path(args.family)
     evaluated = load_for_eval(str(folder), 1024, load_in_4bit=False, dtype="float32")
     lm = lm_eval_model(folder, batch_size=args.batch_size, dtype="float32")
     # The same weights with the tokenizer medlearn prepared, which carries the family chat template.
     lm_chat = lm_eval_model(folder, tokenizer=evaluated.tokenizer, batch_size=args.batch_size, dtype="float32")
-    print(f"tiny {args.family} ({folder.name}), float32 on the CPU, batch size {args.batch_size}, "
+    print(f"{args.real or 'tiny ' + args.family} ({folder.name}), float32 on the CPU, batch size {args.batch_size}, "
           f"best of {args.rounds} alternating rounds; questions/s")
     print(f"{'benchmark':10}{'n':>4}{'lm-eval':>9}{'leaderboard':>13}{'ratio':>7}"
           f"{'lm-eval chat':>14}{'chat':>8}{'ratio':>7}{'same best':>11}{'max |dLL|':>11}")
