@@ -123,14 +123,11 @@ def site_packages(venv):
 
 
 def versions_in(python):
-    """{name: version} as `python` imports them (the first copy on its path)."""
-    code = ("import importlib.metadata as m, json, re; v = {}\n"
-            "for d in m.distributions():\n"
-            "    n = d.metadata['Name']\n"
-            "    n and v.setdefault(re.sub(r'[-_.]+', '-', n).lower(), d.version)\n"
-            "print(json.dumps(v))")
+    """{name: version} as `python` imports them: install.installed_versions, run by that interpreter."""
     import json
 
+    code = (f"import json, sys; sys.path.insert(0, {str(REPO / 'tools')!r}); import install; "
+            "print(json.dumps(install.installed_versions()))")
     return json.loads(subprocess.run([str(python), "-c", code], check=True, capture_output=True,
                                      text=True).stdout)
 
