@@ -67,7 +67,7 @@ def stream_reply(model, tokenizer, template, messages, max_new_tokens=256, info=
                 do_sample=False, eos_token_id=stops, pad_token_id=tokenizer.pad_token_id,
                 streamer=streamer)
 
-    _prepare_for_inference(model)
+    prepare_for_inference(model)
     worker = threading.Thread(target=generate, daemon=True)
     worker.start()
     yield from (piece for piece in streamer if piece)
@@ -77,8 +77,12 @@ def stream_reply(model, tokenizer, template, messages, max_new_tokens=256, info=
     _record(info, result["output"][0, ids.shape[1]:].tolist(), ids.shape[1], stops)
 
 
-def _prepare_for_inference(model):
-    # Unsloth's fast inference path on a GPU (KV cache, eval mode); plain eval mode elsewhere.
+def prepare_for_inference(model):
+    """Unsloth's fast inference path on a GPU (KV cache, eval mode); plain eval mode elsewhere.
+
+    Needed after training: a model left in training mode with gradient checkpointing generates
+    without its KV cache and writes garbage after the first token.
+    """
     if getattr(model, "_medlearn_inference", False):
         return
     try:

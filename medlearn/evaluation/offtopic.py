@@ -38,9 +38,11 @@ def generate_replies(model, tokenizer, template, texts, max_new_tokens, batch_si
     """Greedy replies to single-question conversations, batched with left padding."""
     import torch
 
+    from ..inference import prepare_for_inference
     from ..templates import encode_prompt, stop_token_ids
     from .scoring import left_pad, pad_token_id
 
+    prepare_for_inference(model)  # a model straight out of train() is still in training mode
     stops = stop_token_ids(tokenizer, template)
     replies = []
     for start in range(0, len(texts), batch_size):
