@@ -73,8 +73,8 @@ def main():
               "+ medical training questions": train_guard(sample=sample, path=args.path, extra_medical=data.train)}
     table = []
     for share in (0.0, args.share):
-        result, n_rows, achieved = train_variant(args.model, data, share, args.steps, sample, args.path, args.artifacts_dir,
-                                                 "outputs/bench")
+        result, n_rows, achieved = train_variant(args.model, data, share, args.steps, sample, args.path,
+                                                 args.artifacts_dir, "outputs/bench")
         for row in measure(result, guards, sample, args.path):
             label = f"refusal mix ({achieved:.1%})" if share else "plain"
             table.append({"training": label, "train_rows": n_rows, **row})

@@ -277,7 +277,21 @@ def lesson_08():
         ("The Alpaca run's eval loss fell by ", drop(runs[0]), " in 8 steps"),
         ("declined ", Near(100 * after["declined_non_medical"], "off-topic: % declined", "{:.0f}"),
          f"% of {after['n_non_medical']} non-medical questions and answered ",
-         Near(100 * after["answered_medical"], "off-topic: % answered", "{:.0f}"), f"% of {after['n_medical']} medical ones")]
+         Near(100 * after["answered_medical"], "off-topic: % answered", "{:.0f}"), f"% of {after['n_medical']} medical ones")
+    ] + on_topic_rows()
+
+
+def on_topic_rows():
+    """Notebook 08's real model before and after the stay-on-topic mix, and with the guard in front."""
+    base = newest("eval_smollm2-135m-instruct-", "base_offtopic")
+    rows = [f"| | declined non-medical (n = {base['n_non_medical']}) | answered medical (n = {base['n_medical']}) |"]
+    for side, label in (("base", "SmolLM2 as published"), ("on-topic", "after the stay-on-topic mix"),
+                        ("on-topic-guarded", "the same, guard in front")):
+        result = newest("eval_smollm2-135m-instruct-", f"{side}_offtopic")
+        rows.append(table_row(label, [(Near(100 * result[key], f"smollm2 off-topic: {what}", "{:.0f}"), "%")
+                                      for key, what in (("declined_non_medical", "% declined"),
+                                                        ("answered_medical", "% answered"))]))
+    return rows
 
 
 def lesson_09():
@@ -310,20 +324,13 @@ def lesson_10():
         b, t = (newest(f"eval_{run}-{side}_", benchmark) for side in ("base", "finetuned"))
         key = f"notebook 10: {benchmark} accuracy"
         lines.append(table_row(f"{title}, n = {b['n']}", [(Near(b["accuracy"], key),), (Near(t["accuracy"], key),)]))
-    real = {protocol: real_model_accuracy("pubmedqa", protocol) for protocol in ("leaderboard", "chat")}
-    return lines + [f"On PubMedQA it scored {real['leaderboard']:.3f} under the leaderboard protocol and "
-                    f"{real['chat']:.3f} under chat."]
-
-
-def real_model_accuracy(benchmark, protocol):
-    """SmolLM2's accuracy on a shipped benchmark sample, as `medlearn eval` prints it (about 30 s)."""
-    import subprocess
-
-    done = subprocess.run([sys.executable, "-m", "medlearn", "eval", "--model", "smollm2-135m-instruct",
-                           "--benchmark", benchmark, "--protocol", protocol, "--sample", "--json",
-                           "--artifacts-dir", str(REPO / "artifacts" / "lesson_checks")],
-                          capture_output=True, text=True, check=True)
-    return json.loads(done.stdout)["accuracy"]
+    real = {protocol: [newest("eval_smollm2-135m-instruct_", f"{benchmark}_{protocol}")["accuracy"]
+                       for benchmark in ("pubmedqa", "medqa", "medmcqa")] for protocol in ("leaderboard", "chat")}
+    labels = {"leaderboard": "leaderboard protocol (no template)", "chat": "chat protocol (its ChatML template)"}
+    return lines + [table_row(labels[protocol], [(f"{a:.3f}",) for a in accuracies])
+                    for protocol, accuracies in real.items()] + [
+        f"On PubMedQA it scored {real['leaderboard'][0]:.3f} under the leaderboard protocol and "
+        f"{real['chat'][0]:.3f} under chat."]
 
 
 def trained_of_total(template):

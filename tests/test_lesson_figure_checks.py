@@ -57,3 +57,14 @@ def test_the_agreed_digit_follows_the_spread(figures):
     assert figures.agreed_unit(0.2059) == pytest.approx(0.1)  # one decimal still
     assert figures.agreed_unit(0.0097) == pytest.approx(0.005)  # two decimals
     assert figures.agreed_unit(0) == 0
+
+
+def test_a_spread_measured_on_fewer_settings_can_widen_but_never_narrow_the_earlier_one():
+    spec = importlib.util.spec_from_file_location("cpu_spread", REPO / "tools" / "cpu_spread.py")
+    cpu_spread = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cpu_spread)
+    earlier = {"spread": {"loss": 0.2, "kept": 0.1},
+               "values": {"own-2t": {"loss": [1.0], "kept": [3.0]}, "own-1t": {"loss": [1.2], "kept": [3.1]}}}
+    spread, values = cpu_spread.merged(earlier, {"loss": 0.05, "new": 0.3}, {"own-2t": {"loss": [1.01], "new": [7.0]}})
+    assert spread == {"loss": 0.2, "kept": 0.1, "new": 0.3}
+    assert values == {"own-2t": {"loss": [1.01], "kept": [3.0], "new": [7.0]}, "own-1t": {"loss": [1.2], "kept": [3.1]}}

@@ -115,6 +115,19 @@ def spreads(results):
     return largest
 
 
+def merged(earlier, largest, results):
+    """(spread, values) of an earlier full measurement with a subset's merged in. A subset may have run fewer
+    settings than the earlier one: it can widen a quantity's spread, never narrow it, and the settings it
+    did not run keep their values."""
+    spread = dict(earlier["spread"])
+    for quantity, value in largest.items():
+        spread[quantity] = max(value, spread.get(quantity, 0.0))
+    values = {name: dict(figures) for name, figures in earlier["values"].items()}
+    for name, figures in results.items():
+        values[name] = dict(values.get(name, {}), **figures)
+    return spread, values
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--kernels", nargs="+", default=["own", "avx2", "default"],
@@ -123,8 +136,8 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the copies (their artifacts) in /tmp")
     parser.add_argument("--reuse", type=Path, help="a folder of copies kept by an earlier --keep run")
     parser.add_argument("--notebooks", nargs="+", default=NOTEBOOKS, choices=NOTEBOOKS,
-                        help="run only these notebooks; their quantities replace theirs in cpu_spread.json and "
-                             "the others are kept as they were measured")
+                        help="run only these notebooks, merged into cpu_spread.json: a spread can only widen, "
+                             "and the other notebooks' figures are kept as they were measured")
     args = parser.parse_args()
     root = args.reuse or Path(tempfile.mkdtemp(prefix="cpu-spread-"))
     settings = [(kernels, threads) for threads in args.threads for kernels in args.kernels]
@@ -142,10 +155,8 @@ def main():
         print(f"{quantity} | " + " | ".join(" ".join(f"{v:.4f}" for v in values) for values in columns)
               + f" | {spread:.4f}")
     out = REPO / "notebooks" / "cpu_spread.json"
-    if args.notebooks != NOTEBOOKS:  # merge: the measured quantities replace their old values, the rest stay
-        earlier = json.loads(out.read_text())
-        largest = dict(earlier["spread"], **largest)
-        results = {name: dict(earlier["values"].get(name, {}), **figures) for name, figures in results.items()}
+    if args.notebooks != NOTEBOOKS:  # merge into the earlier measurement of every notebook
+        largest, results = merged(json.loads(out.read_text()), largest, results)
     out.write_text(json.dumps({"command": "python tools/cpu_spread.py", "settings": list(results),
                                "spread": largest, "values": results}, indent=1) + "\n")
     print(f"\nspreads written to {out.relative_to(REPO)} (notebooks/test_lesson_figures.py reads them)")
