@@ -190,12 +190,21 @@ def describe_guard(guard):
 def offtopic_with_guard(result, guard):
     """Off-topic rates when `guard` answers first: a declined question gets the refusal, others the
     model's reply. `result` is what medlearn.evaluation.evaluate_offtopic returned (its examples)."""
+    guarded = guarded_result(result, guard)
+    return {key: guarded[key] for key in ("declined_non_medical", "answered_medical", "n_non_medical", "n_medical")}
+
+
+def guarded_result(result, guard):
+    """`result` (from evaluate_offtopic) as it reads with `guard` answering first: rates, and each example
+    with the reply the user would see and whether it was declined, so a saved file agrees with its rates."""
     from .evaluation.offtopic import offtopic_rates
     from .refusal import REFUSAL_REPLY
 
-    examples = result["examples"]
-    replies = [e["reply"] if guard.allows(e["question"]) else REFUSAL_REPLY for e in examples]
-    return offtopic_rates([e["label"] for e in examples], replies)
+    examples = [e if guard.allows(e["question"]) else dict(e, reply=REFUSAL_REPLY, declined=True)
+                for e in result["examples"]]
+    rates = offtopic_rates([e["label"] for e in examples], [e["reply"] for e in examples])
+    method = f"on-topic guard, then {result.get('method', 'the model')}"
+    return dict(result, **rates, examples=examples, method=method)
 
 
 def default_guard(sample=True):

@@ -99,3 +99,21 @@ def test_chat_command_with_the_guard_declines_an_off_topic_question():
     assert out.returncode == 0, out.stderr[-2000:]
     assert REFUSAL_REPLY in out.stdout and DISCLAIMER in out.stdout
     assert "held-out accuracy" in out.stderr
+
+
+def test_a_guarded_result_shows_the_replies_the_user_would_see_and_rates_that_agree_with_them():
+    class BlocksCooking:
+        def allows(self, text):
+            return "cook" not in text
+
+    examples = [{"question": "How do I cook rice?", "label": 0, "reply": "Rinse it first.", "declined": False},
+                {"question": "Who wrote Emma?", "label": 0, "reply": "Jane Austen.", "declined": False},
+                {"question": "Is a cough after a cold normal?", "label": 1, "reply": "Often, yes.", "declined": False}]
+    result = {"benchmark": "offtopic", "method": "greedy generation + is_refusal", "examples": examples}
+    guarded = guard.guarded_result(result, BlocksCooking())
+    assert [e["reply"] for e in guarded["examples"]] == [REFUSAL_REPLY, "Jane Austen.", "Often, yes."]
+    assert [e["declined"] for e in guarded["examples"]] == [True, False, False]
+    assert guarded["declined_non_medical"] == 0.5 and guarded["answered_medical"] == 1.0
+    assert guarded["method"] == "on-topic guard, then greedy generation + is_refusal"
+    assert examples[0]["declined"] is False  # the model's own result is left as it was
+    assert guard.offtopic_with_guard(result, BlocksCooking())["declined_non_medical"] == 0.5
